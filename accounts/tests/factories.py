@@ -1,0 +1,30 @@
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+from accounts.roles import add_role
+
+PASSWORD = "mot-de-passe-solide-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A verified user with a known password; `role=` adds a role group."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"personne{n}@exemple.fr")
+    first_name = "Claude"
+    last_name = factory.Sequence(lambda n: f"Martin{n}")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            add_role(self, extracted)
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        if create:
+            EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=extracted is not False)

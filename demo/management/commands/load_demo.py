@@ -1,0 +1,35 @@
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from accounts.roles import Role, add_role
+
+DEMO_PASSWORD = "demo-ptce-2013"
+
+DEMO_USERS = [
+    # (e-mail, first name, last name, role or None for the superuser)
+    ("porteur@demo.ptce.fr", "Camille", "Porteur", Role.APPLICANT),
+    ("evaluateur@demo.ptce.fr", "Dominique", "Évaluateur", Role.REVIEWER),
+    ("programme@demo.ptce.fr", "Sacha", "Programme", Role.PROGRAM_STAFF),
+    ("admin@demo.ptce.fr", "Alex", "Administrateur", None),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent) et affiche les comptes de démonstration."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for email, first_name, last_name, role in DEMO_USERS:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                create = User.objects.create_superuser if role is None else User.objects.create_user
+                user = create(email, DEMO_PASSWORD, first_name=first_name, last_name=last_name)
+            if role is not None:
+                add_role(user, role)
+            EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})")
+        for email, _first, _last, role in DEMO_USERS:
+            label = role.label if role else "Super-administrateur"
+            self.stdout.write(f"  {label:<22} {email}")
