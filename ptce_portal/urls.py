@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
+
+from applications.views.dossiers import home
 
 from . import health
 
@@ -8,6 +11,9 @@ admin.site.site_title = "Portail PTCE"
 admin.site.index_title = "Tableau de bord"
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("accessibilite/", TemplateView.as_view(template_name="pages/accessibility.html"), name="accessibility"),
+    path("mentions-legales/", TemplateView.as_view(template_name="pages/legal.html"), name="legal"),
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -1,0 +1,43 @@
+"""Object-level access for applicants: every view fetches through these, so a foreign id is a 404.
+
+Membership decides: owners and editors may change a consortium's data and its dossiers,
+readers may only read. A user outside the consortium gets 404 (the object's existence is
+not disclosed); a reader trying to change something gets 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Consortium, Dossier, Membership
+
+
+def membership_of(user, consortium_id: int) -> Membership:
+    membership = (
+        Membership.objects.filter(consortium_id=consortium_id, user=user).select_related("consortium").first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise Http404("Aucun pôle ne correspond.")
+    return membership
+
+
+def consortium_for(user, pk: int, *, edit: bool = False, owner: bool = False) -> tuple[Consortium, Membership]:
+    membership = membership_of(user, pk)
+    if owner and membership.role != Membership.Role.OWNER:
+        raise PermissionDenied("Seuls les propriétaires du pôle peuvent faire cela.")
+    if edit and not membership.can_edit:
+        raise PermissionDenied("Votre rôle de lecteur ne permet pas de modifier ce pôle.")
+    return membership.consortium, membership
+
+
+def dossier_for(user, pk: int, *, edit: bool = False) -> tuple[Dossier, Membership]:
+    dossier = Dossier.objects.visible_to(user).filter(pk=pk).first()
+    if dossier is None:
+        raise Http404("Aucun dossier ne correspond.")
+    membership = membership_of(user, dossier.consortium_id)
+    if edit and not membership.can_edit:
+        raise PermissionDenied("Votre rôle de lecteur ne permet pas de modifier ce dossier.")
+    return dossier, membership
