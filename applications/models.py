@@ -493,6 +493,7 @@ class Submission(models.Model):
     pdf = models.FileField("PDF", blank=True)
     pdf_sha256 = models.CharField("empreinte du PDF", max_length=64, blank=True)
     pdf_rendered_at = models.DateTimeField("PDF produit le", null=True, blank=True)
+    receipts_sent_at = models.DateTimeField("accusés de réception envoyés le", null=True, blank=True)
 
     class Meta:
         verbose_name = "version déposée"

@@ -163,6 +163,12 @@ STORAGES = {
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     STORAGES["default"]["OPTIONS"].setdefault("location", MEDIA_ROOT)
 
+# --- Uploads ---
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_DOSSIER_MAX_BYTES = env.int("ATTACHMENT_DOSSIER_MAX_BYTES", default=50 * 1024 * 1024)
+# Anything larger is streamed to a temporary file, never held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # --- Security ---
 # HTTPS-only behaviour follows DEBUG unless HTTPS is set explicitly (tests turn it off).
 HTTPS = env.bool("HTTPS", default=not DEBUG)
