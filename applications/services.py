@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 
+from ptce_portal import jobs
+
 from . import clock
-from .models import Dossier
+from .models import Call, Consortium, Dossier, DossierEvent, DossierSection, OrganisationKind, Sector, Submission
+from .sections import (
+    SECTION_FORMS,
+    SECTIONS_BY_KEY,
+    BudgetForm,
+    DeclarationForm,
+    SectionForm,
+    SectionState,
+    budget_summary,
+    section_state,
+    snapshot_sections,
+    stored_data,
+)
 
 
 class DossierLocked(Exception):
@@ -33,3 +53,389 @@ def ensure_editable(dossier: Dossier, *, at=None) -> None:
     reason = locked_reason(dossier, at=at)
     if reason:
         raise DossierLocked(reason)
+
+
+# --- Status ---
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def set_status(dossier: Dossier, to: str, *, by, reason: str = "", kind: str = DossierEvent.Kind.STATUS) -> bool:
+    """Move the dossier to status `to`: nothing on the same status, refusal for an illegal move,
+    one event row per move. Returns whether the status changed."""
+    if dossier.status == to:
+        return False
+    if to not in Dossier.TRANSITIONS[dossier.status]:
+        raise IllegalTransition(f"{dossier.status} → {to}")
+    previous = dossier.status
+    dossier.status = to
+    dossier.save(update_fields=["status", "updated_at"])
+    DossierEvent.objects.create(dossier=dossier, kind=kind, by=by, from_status=previous, to_status=to, reason=reason)
+    return True
+
+
+# --- Working copy ---
+
+
+class StaleSection(Exception):
+    """Someone saved the section since this editor loaded it."""
+
+    def __init__(self, section: DossierSection):
+        super().__init__("stale section")
+        self.section = section
+
+
+def start_dossier(consortium: Consortium, call: Call, *, by) -> Dossier:
+    """The consortium's dossier for the call, created on first use while the call is open."""
+    dossier = Dossier.objects.filter(consortium=consortium, call=call).first()
+    if dossier is not None:
+        return dossier
+    moment = clock.now()
+    if not call.is_open_at(moment):
+        raise DossierLocked("L'appel à projets n'est pas ouvert : impossible de commencer un dossier.")
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.create(consortium=consortium, call=call)
+            DossierEvent.objects.create(dossier=dossier, kind=DossierEvent.Kind.STATUS, by=by, to_status=dossier.status)
+    except IntegrityError:  # a teammate created it at the same moment
+        dossier = Dossier.objects.get(consortium=consortium, call=call)
+    return dossier
+
+
+def save_section(dossier: Dossier, key: str, data: dict, *, base_version: int, by) -> DossierSection:
+    """Store what was typed in a section, complete or not.
+
+    Refused with StaleSection when the section changed since the editor loaded version
+    `base_version` (nothing is overwritten), and with DossierLocked when the working copy
+    cannot be edited any more.
+    """
+    form_class = SECTIONS_BY_KEY[key]
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        ensure_editable(locked)
+        section = DossierSection.objects.select_for_update().filter(dossier=locked, key=key).first()
+        current_version = section.version if section else 0
+        if current_version != base_version:
+            raise StaleSection(section)
+        if section is None:
+            section = DossierSection(dossier=locked, key=key)
+        section.data = stored_data(form_class, locked.call, data)
+        section.version = current_version + 1
+        section.updated_by = by
+        section.updated_at = timezone.now()
+        section.save()
+    return section
+
+
+def changed_fields(form_class: type[SectionForm], call: Call, mine: dict, theirs: dict) -> list[dict]:
+    """Fields where the stored version differs from what this editor typed."""
+    form = form_class(call=call)
+    return [
+        {"label": str(field.label), "theirs": theirs.get(name, ""), "mine": mine.get(name, "")}
+        for name, field in form.fields.items()
+        if str(theirs.get(name, "")).strip() != str(mine.get(name, "")).strip()
+    ]
+
+
+# --- Completeness ---
+
+
+@dataclass(frozen=True)
+class Missing:
+    label: str
+    url: str
+
+
+def section_states(dossier: Dossier, sections: dict[str, DossierSection] | None = None) -> list[SectionState]:
+    if sections is None:
+        sections = {section.key: section for section in dossier.sections.all()}
+    return [
+        section_state(form_class, dossier.call, sections[form_class.key].data if form_class.key in sections else {})
+        for form_class in SECTION_FORMS
+    ]
+
+
+def missing_items(dossier: Dossier) -> list[Missing]:
+    """Everything that blocks submission, each with the page where it is fixed."""
+    from .attachments import missing_attachment_types
+    from .consortia import composition_problems
+
+    missing = [
+        Missing(
+            f"Rubrique « {state.title} » incomplète",
+            reverse("applications:dossier-section", args=[dossier.pk, state.key]),
+        )
+        for state in section_states(dossier)
+        if not state.complete
+    ]
+    missing += [
+        Missing(
+            f"Pièce jointe manquante : {attachment_type.label}",
+            reverse("applications:attachment-list", args=[dossier.pk]),
+        )
+        for attachment_type in missing_attachment_types(dossier)
+    ]
+    missing += [
+        Missing(problem, reverse("applications:consortium-detail", args=[dossier.consortium_id]))
+        for problem in composition_problems(dossier.consortium, dossier.call)
+    ]
+    return missing
+
+
+# --- Submission ---
+
+
+class SubmissionRefused(Exception):
+    """The submission was refused; nothing changed. `reasons` are French sentences."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def canonical_json(content: dict) -> bytes:
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def content_hash(content: dict) -> str:
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def build_snapshot(dossier: Dossier) -> dict:
+    """The dossier's content as it stands, in the frozen snapshot format (schema 1)."""
+    call, consortium = dossier.call, dossier.consortium
+    sections = {section.key: section.data for section in dossier.sections.all()}
+    organisations = list(consortium.organisations.all())
+    memberships = list(consortium.memberships.select_related("user").order_by("user__email"))
+    attachments = list(dossier.attachments.filter(removed_at__isnull=True).select_related("type"))
+    kind_labels = dict(OrganisationKind.choices)
+    declaration = sections.get(DeclarationForm.key, {})
+    return {
+        "schema": 1,
+        "call": {
+            "title": call.title,
+            "slug": call.slug,
+            "reference_prefix": call.reference_prefix,
+            "closes_at": call.closes_at.isoformat(),
+            "funding_years": call.funding_year_list,
+        },
+        "consortium": {
+            "name": consortium.name,
+            "communes": consortium.communes,
+            "departement": consortium.departement,
+            "region": consortium.region,
+            "region_label": consortium.get_region_display(),
+            "territory_priority": consortium.territory_priority,
+            "territory_priority_label": consortium.get_territory_priority_display(),
+            "maturity": consortium.maturity,
+            "maturity_label": consortium.get_maturity_display(),
+            "sectors": list(consortium.sectors),
+            "sector_labels": [dict(Sector.choices).get(code, code) for code in consortium.sectors],
+        },
+        "organisations": [
+            {
+                "name": org.name,
+                "siret": org.siret,
+                "legal_form": org.legal_form,
+                "kind": org.kind,
+                "kind_label": kind_labels.get(org.kind, org.kind),
+                "address": org.address,
+                "postcode": org.postcode,
+                "commune": org.commune,
+                "email_domain": org.email_domain,
+                "is_lead": org.is_lead,
+            }
+            for org in organisations
+        ],
+        "team": [
+            {
+                "email": membership.user.email,
+                "name": membership.user.get_full_name(),
+                "role": membership.role,
+                "role_label": membership.get_role_display(),
+            }
+            for membership in memberships
+        ],
+        "sections": snapshot_sections(call, sections),
+        "budget": budget_summary(sections.get(BudgetForm.key, {}), call.funding_year_list),
+        "attachments": [
+            {
+                "type_code": attachment.type.code if attachment.type else "",
+                "type_label": attachment.type.label if attachment.type else "Autre pièce",
+                "name": attachment.original_name,
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+            }
+            for attachment in attachments
+        ],
+        "sworn_statement": {
+            "accepted": declaration.get("accepted") in ("on", "true", "True", "1"),
+            "by": declaration.get("signatory_name", ""),
+            "role": declaration.get("signatory_role", ""),
+        },
+    }
+
+
+def submit_dossier(dossier: Dossier, *, by) -> Submission:
+    """Freeze, number and hash the dossier; it becomes the version that counts.
+
+    The deadline is checked here, inside the transaction, on the database's clock, after the
+    dossier row is locked: two concurrent submissions are serialised and the second finds
+    nothing new to submit. The call row is locked only to take the next gapless number.
+    After commit, the PDF and the receipt e-mails are queued; the receipt itself (number,
+    time, hash) exists as soon as this returns.
+    """
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("call", "consortium").get(pk=dossier.pk)
+        moment = clock.now()
+        if moment >= dossier.deadline:
+            deadline = formats.date_format(timezone.localtime(dossier.deadline), "DATETIME_FORMAT")
+            raise SubmissionRefused(
+                [f"La date limite de dépôt ({deadline}) est passée : le dossier n'a pas été déposé."]
+            )
+        reason = locked_reason(dossier, at=moment)
+        if reason and dossier.status != Dossier.Status.WITHDRAWN:
+            raise SubmissionRefused([reason])
+        missing = missing_items(dossier)
+        if missing:
+            raise SubmissionRefused([item.label for item in missing])
+        content = build_snapshot(dossier)
+        digest = content_hash(content)
+        previous = dossier.current_submission
+        if previous is not None and previous.content_sha256 == digest and dossier.status == Dossier.Status.SUBMITTED:
+            raise SubmissionRefused(["Ce dossier est déjà déposé et n'a pas été modifié depuis."])
+        if dossier.number is None:
+            call = Call.objects.select_for_update().get(pk=dossier.call_id)
+            call.last_dossier_number += 1
+            call.save(update_fields=["last_dossier_number"])
+            dossier.number = call.last_dossier_number
+            dossier.reference = f"{call.reference_prefix}-{dossier.number:04d}"
+        version = (previous.version if previous else 0) + 1
+        submission = Submission.objects.create(
+            dossier=dossier,
+            version=version,
+            reference=dossier.reference if version == 1 else f"{dossier.reference}-V{version}",
+            submitted_at=moment,
+            submitted_by=by,
+            content=content,
+            content_sha256=digest,
+        )
+        dossier.current_submission = submission
+        dossier.save(update_fields=["number", "reference", "current_submission", "updated_at"])
+        if not set_status(dossier, Dossier.Status.SUBMITTED, by=by, kind=DossierEvent.Kind.SUBMISSION):
+            DossierEvent.objects.create(
+                dossier=dossier,
+                kind=DossierEvent.Kind.SUBMISSION,
+                by=by,
+                from_status=dossier.status,
+                to_status=dossier.status,
+                data={"reference": submission.reference},
+            )
+        jobs.enqueue_after_commit("applications.tasks.render_submission_pdf_task", submission_id=submission.pk)
+        jobs.enqueue_after_commit("applications.tasks.send_submission_receipts_task", submission_id=submission.pk)
+    return submission
+
+
+def has_unsubmitted_changes(dossier: Dossier) -> bool:
+    if dossier.current_submission is None:
+        return False
+    return dossier.sections.filter(updated_at__gt=dossier.current_submission.submitted_at).exists() or (
+        dossier.attachments.filter(uploaded_at__gt=dossier.current_submission.submitted_at).exists()
+    )
+
+
+def withdraw_dossier(dossier: Dossier, *, reason: str, by) -> None:
+    """The team withdraws its dossier; reversible until the deadline."""
+    if not reason.strip():
+        raise DossierLocked("Indiquez le motif du retrait.")
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        if clock.now() >= dossier.deadline:
+            raise DossierLocked("La date limite est passée : le dossier ne peut plus être retiré.")
+        if dossier.status not in (Dossier.Status.DRAFT, Dossier.Status.SUBMITTED):
+            raise DossierLocked("Ce dossier ne peut pas être retiré dans son état actuel.")
+        dossier.withdrawn_reason = reason.strip()
+        dossier.save(update_fields=["withdrawn_reason", "updated_at"])
+        set_status(dossier, Dossier.Status.WITHDRAWN, by=by, reason=reason.strip())
+
+
+def reinstate_dossier(dossier: Dossier, *, by) -> None:
+    """Undo a withdrawal before the deadline: back to the last submitted version, or to draft."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        if clock.now() >= dossier.deadline:
+            raise DossierLocked("La date limite est passée : le retrait ne peut plus être annulé.")
+        if dossier.status != Dossier.Status.WITHDRAWN:
+            raise DossierLocked("Ce dossier n'est pas retiré.")
+        target = Dossier.Status.SUBMITTED if dossier.current_submission_id else Dossier.Status.DRAFT
+        set_status(dossier, target, by=by, reason="Retrait annulé")
+
+
+def grant_deadline(dossier: Dossier, *, until, reason: str, by) -> None:
+    """Staff give one dossier its own deadline: an extension for a draft (e.g. after an outage)
+    or a reopening for corrections of a submitted one. Traced with its reason."""
+    if not reason.strip():
+        raise DossierLocked("Indiquez le motif.")
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        if until <= clock.now():
+            raise DossierLocked("Le nouveau délai doit être dans le futur.")
+        reopening = dossier.current_submission_id is not None
+        previous = dossier.deadline_override
+        dossier.deadline_override = until
+        dossier.save(update_fields=["deadline_override", "updated_at"])
+        kind = DossierEvent.Kind.REOPENING if reopening else DossierEvent.Kind.EXTENSION
+        data = {"until": until.isoformat(), "previous": previous.isoformat() if previous else None}
+        if dossier.status in (Dossier.Status.UNDER_REVIEW, Dossier.Status.WITHDRAWN) and reopening:
+            set_status(dossier, Dossier.Status.SUBMITTED, by=by, reason=reason, kind=kind)
+        elif dossier.status == Dossier.Status.EXPIRED:
+            set_status(dossier, Dossier.Status.DRAFT, by=by, reason=reason, kind=kind)
+        DossierEvent.objects.create(
+            dossier=dossier,
+            kind=kind,
+            by=by,
+            from_status=dossier.status,
+            to_status=dossier.status,
+            reason=reason.strip(),
+            data=data,
+        )
+
+
+def snapshot_diff(old: dict, new: dict) -> list[dict]:
+    """What changed between two submitted versions, field by field, for staff."""
+    changes = []
+
+    def flatten(content: dict) -> dict[str, tuple[str, str]]:
+        flat = {}
+        for section in content.get("sections", []):
+            for field in section["fields"]:
+                flat[f"{section['key']}.{field['name']}"] = (f"{section['title']} — {field['label']}", field["value"])
+        budget = content.get("budget", {})
+        for group in ("expenses", "cofunding"):
+            for line in budget.get(group, []):
+                flat[f"budget.{group}.{line['code']}"] = (
+                    f"Budget — {line['label']}",
+                    " / ".join(map(str, line["amounts"])),
+                )
+        if budget:
+            flat["budget.requested"] = (
+                "Budget — subvention demandée",
+                " / ".join(map(str, budget["requested"]["amounts"])),
+            )
+        for org in content.get("organisations", []):
+            flat[f"org.{org['siret']}"] = (f"Organisation {org['siret']}", f"{org['name']} ({org['kind_label']})")
+        for attachment in content.get("attachments", []):
+            flat[f"att.{attachment['sha256']}"] = (f"Pièce « {attachment['type_label']} »", attachment["name"])
+        return flat
+
+    before, after = flatten(old), flatten(new)
+    for key in sorted(set(before) | set(after)):
+        label = (after.get(key) or before.get(key))[0]
+        old_value = before.get(key, (label, ""))[1]
+        new_value = after.get(key, (label, ""))[1]
+        if old_value != new_value:
+            changes.append({"label": label, "old": old_value, "new": new_value})
+    return changes

@@ -208,7 +208,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("pdf"), Queue("email")]
-CELERY_TASK_ROUTES = {}
+CELERY_TASK_ROUTES = {
+    "applications.tasks.render_*": {"queue": "pdf"},
+    "applications.tasks.send_*": {"queue": "email"},
+}
 CELERY_BEAT_SCHEDULE = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

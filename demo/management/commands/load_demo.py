@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role, add_role
+from demo.data import load_calls, load_cite_phares
 
 DEMO_PASSWORD = "demo-ptce-2013"
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        users = {}
         for email, first_name, last_name, role in DEMO_USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
@@ -29,6 +31,10 @@ class Command(BaseCommand):
             if role is not None:
                 add_role(user, role)
             EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+            users[role] = user
+        _call_2013, open_call = load_calls()
+        load_cite_phares(users[Role.APPLICANT], open_call)
+
         self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})")
         for email, _first, _last, role in DEMO_USERS:
             label = role.label if role else "Super-administrateur"
