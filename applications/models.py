@@ -470,6 +470,9 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     removed_at = models.DateTimeField("retiré le", null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="retiré par"
+    )
 
     class Meta:
         verbose_name = "pièce jointe"
@@ -532,3 +535,20 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.at:%d/%m/%Y %H:%M}"
+
+
+class Reminder(models.Model):
+    """A deadline reminder recorded for a dossier; unique per kind so it goes out once."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField("rappel", max_length=5)
+    recorded_at = models.DateTimeField("enregistré le")
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "rappel d'échéance"
+        verbose_name_plural = "rappels d'échéance"
+        constraints = [models.UniqueConstraint(fields=["dossier", "kind"], name="reminder_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} — {self.kind}"

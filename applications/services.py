@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from ptce_portal import jobs
+from jobs.services import enqueue
 
 from . import clock
 from .models import Call, Consortium, Dossier, DossierEvent, DossierSection, OrganisationKind, Sector, Submission
@@ -113,7 +114,7 @@ def save_section(dossier: Dossier, key: str, data: dict, *, base_version: int, b
     """
     form_class = SECTIONS_BY_KEY[key]
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        locked = Dossier.objects.select_for_update(of=("self",)).select_related("call").get(pk=dossier.pk)
         ensure_editable(locked)
         section = DossierSection.objects.select_for_update().filter(dossier=locked, key=key).first()
         current_version = section.version if section else 0
@@ -268,6 +269,7 @@ def build_snapshot(dossier: Dossier) -> dict:
                 "content_type": attachment.content_type,
                 "size": attachment.size,
                 "sha256": attachment.sha256,
+                "uuid": str(attachment.uuid),
             }
             for attachment in attachments
         ],
@@ -289,7 +291,7 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
     time, hash) exists as soon as this returns.
     """
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("call", "consortium").get(pk=dossier.pk)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("call", "consortium").get(pk=dossier.pk)
         moment = clock.now()
         if moment >= dossier.deadline:
             deadline = formats.date_format(timezone.localtime(dossier.deadline), "DATETIME_FORMAT")
@@ -334,16 +336,22 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
                 to_status=dossier.status,
                 data={"reference": submission.reference},
             )
-        jobs.enqueue_after_commit("applications.tasks.render_submission_pdf_task", submission_id=submission.pk)
-        jobs.enqueue_after_commit("applications.tasks.send_submission_receipts_task", submission_id=submission.pk)
+        enqueue("applications.tasks.render_submission_pdf_task", key=f"pdf:{submission.pk}", submission_id=submission.pk)
+        enqueue(
+            "applications.tasks.send_submission_receipts_task",
+            key=f"receipts:{submission.pk}",
+            submission_id=submission.pk,
+        )
     return submission
 
 
 def has_unsubmitted_changes(dossier: Dossier) -> bool:
     if dossier.current_submission is None:
         return False
-    return dossier.sections.filter(updated_at__gt=dossier.current_submission.submitted_at).exists() or (
-        dossier.attachments.filter(uploaded_at__gt=dossier.current_submission.submitted_at).exists()
+    since = dossier.current_submission.submitted_at
+    return (
+        dossier.sections.filter(updated_at__gt=since).exists()
+        or dossier.attachments.filter(Q(uploaded_at__gt=since) | Q(removed_at__gt=since)).exists()
     )
 
 
@@ -352,7 +360,7 @@ def withdraw_dossier(dossier: Dossier, *, reason: str, by) -> None:
     if not reason.strip():
         raise DossierLocked("Indiquez le motif du retrait.")
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("call").get(pk=dossier.pk)
         if clock.now() >= dossier.deadline:
             raise DossierLocked("La date limite est passée : le dossier ne peut plus être retiré.")
         if dossier.status not in (Dossier.Status.DRAFT, Dossier.Status.SUBMITTED):
@@ -365,7 +373,7 @@ def withdraw_dossier(dossier: Dossier, *, reason: str, by) -> None:
 def reinstate_dossier(dossier: Dossier, *, by) -> None:
     """Undo a withdrawal before the deadline: back to the last submitted version, or to draft."""
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("call").get(pk=dossier.pk)
         if clock.now() >= dossier.deadline:
             raise DossierLocked("La date limite est passée : le retrait ne peut plus être annulé.")
         if dossier.status != Dossier.Status.WITHDRAWN:
@@ -380,7 +388,7 @@ def grant_deadline(dossier: Dossier, *, until, reason: str, by) -> None:
     if not reason.strip():
         raise DossierLocked("Indiquez le motif.")
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("call").get(pk=dossier.pk)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("call").get(pk=dossier.pk)
         if until <= clock.now():
             raise DossierLocked("Le nouveau délai doit être dans le futur.")
         reopening = dossier.current_submission_id is not None

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "accounts",
+    "jobs",
     "applications",
     "reviews",
     "demo",
@@ -212,7 +213,12 @@ CELERY_TASK_ROUTES = {
     "applications.tasks.render_*": {"queue": "pdf"},
     "applications.tasks.send_*": {"queue": "email"},
 }
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "jobs.tasks.sweep_outbox_task", "schedule": 60.0},
+}
+# The outbox sweep sends a pending job again when its last dispatch is older than this (seconds).
+OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=300)
+OUTBOX_SWEEP_BATCH = 500
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Logging ---

@@ -1,0 +1,416 @@
+import datetime as dt
+import hashlib
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from accounts.tests.factories import UserFactory
+from applications.attachments import add_attachment, missing_attachment_types, remove_attachment
+from applications.models import Attachment, AttachmentType, Membership
+from applications.services import DossierLocked, locked_reason
+from applications.tests.factories import CallFactory, ConsortiumFactory, DossierFactory, add_member
+from applications.tests.test_uploads import ELF, docx_bytes, pdf_bytes
+
+EXECUTABLE_MESSAGE = "Ce fichier est un programme exécutable : il ne peut pas être déposé."
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    return tmp_path
+
+
+@pytest.fixture
+def dossier(applicant):
+    return DossierFactory(consortium=ConsortiumFactory(owner=applicant))
+
+
+@pytest.fixture
+def statuts(dossier):
+    return dossier.call.attachment_types.get(code="statuts")
+
+
+@pytest.fixture
+def budget(dossier):
+    return dossier.call.attachment_types.get(code="budget")
+
+
+@pytest.fixture
+def owner_client(client, applicant):
+    client.force_login(applicant)
+    return client
+
+
+def list_url(dossier) -> str:
+    return reverse("applications:attachment-list", args=[dossier.pk])
+
+
+def download_url(dossier, attachment) -> str:
+    return reverse("applications:attachment-download", args=[dossier.pk, attachment.uuid])
+
+
+def remove_url(dossier, attachment) -> str:
+    return reverse("applications:attachment-remove", args=[dossier.pk, attachment.uuid])
+
+
+def post_upload(client, dossier, data: bytes, *, attachment_type=None, name="statuts.pdf"):
+    return client.post(
+        list_url(dossier),
+        {
+            "attachment_type": attachment_type.pk if attachment_type else "",
+            "file": SimpleUploadedFile(name, data, content_type="application/pdf"),
+        },
+    )
+
+
+def attach(dossier, data: bytes, *, attachment_type=None, name="statuts.pdf"):
+    return add_attachment(
+        dossier,
+        uploaded_file=SimpleUploadedFile(name, data),
+        attachment_type=attachment_type,
+        by=dossier.consortium.created_by,
+    )
+
+
+def download(client, url):
+    response = client.get(url)
+    # Reading a streamed response to its end closes the file behind it.
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, content
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+# --- Upload ---
+
+
+def test_upload_stores_the_file_and_its_hash(owner_client, applicant, dossier, statuts):
+    data = pdf_bytes()
+
+    response = post_upload(owner_client, dossier, data, attachment_type=statuts, name="Statuts signés.pdf")
+
+    attachment = Attachment.objects.get(dossier=dossier)
+    with default_storage.open(attachment.file.name, "rb") as stored:
+        stored_bytes = stored.read()
+    assert (response.status_code, response["Location"]) == (302, list_url(dossier))
+    assert (
+        attachment.type,
+        attachment.original_name,
+        attachment.content_type,
+        attachment.size,
+        attachment.sha256,
+        attachment.uploaded_by,
+        attachment.removed_at,
+    ) == (
+        statuts,
+        "Statuts signés.pdf",
+        "application/pdf",
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        applicant,
+        None,
+    )
+    assert (attachment.file.name, stored_bytes) == (f"dossiers/{dossier.pk}/{attachment.uuid.hex}", data)
+    assert messages_of(response) == ["La pièce « Statuts signés.pdf » a été déposée."]
+
+
+def test_list_shows_each_type_with_its_file(owner_client, dossier, statuts):
+    data = pdf_bytes()
+    attachment = attach(dossier, data, attachment_type=statuts)
+
+    response = owner_client.get(list_url(dossier))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert [(row.label, row.attachment) for row in response.context["rows"]] == [
+        ("Statuts de la structure porteuse", attachment),
+        ("Budget prévisionnel", None),
+    ]
+    assert [t.code for t in response.context["missing"]] == ["budget"]
+    assert download_url(dossier, attachment) in content
+    assert remove_url(dossier, attachment) in content
+    assert hashlib.sha256(data).hexdigest() in content
+    assert reverse("applications:dossier-overview", args=[dossier.pk]) in content
+
+
+def test_upload_form_preselects_the_first_missing_type(owner_client, dossier, statuts, budget):
+    attach(dossier, pdf_bytes(), attachment_type=statuts)
+
+    response = owner_client.get(list_url(dossier))
+
+    assert response.context["form"]["attachment_type"].value() == budget.pk
+
+
+def test_executable_renamed_pdf_is_refused_next_to_the_field(owner_client, dossier, statuts):
+    response = post_upload(owner_client, dossier, ELF, attachment_type=statuts, name="statuts.pdf")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": [EXECUTABLE_MESSAGE]}
+    assert f'<option value="{statuts.pk}" selected>' in content
+    assert 'id="error_1_id_file"' in content
+    assert EXECUTABLE_MESSAGE in content
+    assert Attachment.objects.count() == 0
+
+
+def test_upload_without_a_file_is_refused(owner_client, dossier, statuts):
+    response = owner_client.post(list_url(dossier), {"attachment_type": statuts.pk})
+
+    assert response.context["form"].errors == {"file": ["Choisissez le fichier à déposer."]}
+
+
+def test_oversized_upload_is_cut_short_and_refused(owner_client, settings, dossier, statuts):
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+
+    response = post_upload(owner_client, dossier, pdf_bytes(size=1024 * 1024 + 1), attachment_type=statuts)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": ["Le fichier dépasse la taille maximale autorisée (1 Mo)."]}
+    assert response.wsgi_request.upload_handlers[0].too_large is True
+    assert Attachment.objects.count() == 0
+
+
+def test_upload_is_csrf_protected_even_when_the_file_is_skipped(applicant, settings, dossier, statuts):
+    settings.ATTACHMENT_MAX_BYTES = 64 * 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(applicant)
+    client.get(list_url(dossier))
+    token = client.cookies["csrftoken"].value
+
+    def upload_with(fields: dict, data: bytes):
+        file = SimpleUploadedFile("statuts.pdf", data, content_type="application/pdf")
+        return client.post(list_url(dossier), {**fields, "attachment_type": statuts.pk, "file": file})
+
+    without_token = upload_with({}, pdf_bytes())
+    oversized = upload_with({"csrfmiddlewaretoken": token}, pdf_bytes(size=200 * 1024))
+    accepted = upload_with({"csrfmiddlewaretoken": token}, pdf_bytes())
+
+    assert (without_token.status_code, oversized.status_code, accepted.status_code) == (403, 200, 302)
+    assert oversized.context["form"].errors == {"file": ["Le fichier dépasse la taille maximale autorisée (64 Ko)."]}
+    assert Attachment.objects.count() == 1
+
+
+def test_call_limit_replaces_the_portal_limit(owner_client, settings, dossier, statuts):
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+    dossier.call.max_attachment_size = 2 * 1024 * 1024
+    dossier.call.save()
+
+    response = post_upload(owner_client, dossier, pdf_bytes(size=1536 * 1024), attachment_type=statuts)
+
+    assert response.status_code == 302
+    assert Attachment.objects.get().size == 1536 * 1024
+
+
+def test_upload_over_the_dossier_total_is_refused(owner_client, settings, dossier, statuts, budget):
+    settings.ATTACHMENT_DOSSIER_MAX_BYTES = 3 * 1024
+    attach(dossier, pdf_bytes(size=2048), attachment_type=statuts)
+
+    response = post_upload(owner_client, dossier, pdf_bytes(size=2048), attachment_type=budget)
+
+    assert response.context["form"].errors == {
+        "file": [
+            "Avec ce fichier, les pièces du dossier dépasseraient la taille totale autorisée (3 Ko). "
+            "Retirez une pièce devenue inutile ou réduisez la taille du fichier."
+        ]
+    }
+    assert Attachment.objects.filter(type=budget).count() == 0
+
+
+def test_replacing_a_required_piece_does_not_count_the_old_file_in_the_total(settings, dossier, statuts):
+    settings.ATTACHMENT_DOSSIER_MAX_BYTES = 3 * 1024
+    attach(dossier, pdf_bytes(size=2048), attachment_type=statuts)
+
+    replacement = attach(dossier, pdf_bytes(size=2048), attachment_type=statuts)
+
+    assert list(Attachment.objects.filter(removed_at__isnull=True)) == [replacement]
+
+
+def test_second_upload_for_a_required_type_replaces_the_first(owner_client, dossier, statuts):
+    post_upload(owner_client, dossier, pdf_bytes(), attachment_type=statuts, name="ancien.pdf")
+    post_upload(owner_client, dossier, docx_bytes(), attachment_type=statuts, name="nouveau.docx")
+
+    old, new = Attachment.objects.order_by("pk")
+    response = owner_client.get(list_url(dossier))
+    assert (old.original_name, old.removed_at is not None) == ("ancien.pdf", True)
+    assert (new.original_name, new.removed_at) == ("nouveau.docx", None)
+    assert [row.attachment for row in response.context["rows"] if row.attachment] == [new]
+
+
+def test_extra_pieces_accumulate(owner_client, dossier):
+    post_upload(owner_client, dossier, pdf_bytes(), name="lettre-1.pdf")
+    post_upload(owner_client, dossier, pdf_bytes(), name="lettre-2.pdf")
+
+    assert list(
+        Attachment.objects.filter(removed_at__isnull=True, type=None).values_list("original_name", flat=True)
+    ) == [
+        "lettre-1.pdf",
+        "lettre-2.pdf",
+    ]
+
+
+def test_type_of_another_call_is_refused(owner_client, dossier):
+    foreign_type = AttachmentType.objects.create(call=CallFactory(attachment_types=False), code="autre", label="Autre")
+
+    response = post_upload(owner_client, dossier, pdf_bytes(), attachment_type=foreign_type)
+
+    assert (response.status_code, list(response.context["form"].errors)) == (200, ["attachment_type"])
+    assert Attachment.objects.count() == 0
+
+
+# --- Deadline ---
+
+
+@pytest.fixture
+def closed_dossier(applicant):
+    call = CallFactory(opens_at=timezone.now() - dt.timedelta(days=60), closes_at=timezone.now() - dt.timedelta(days=1))
+    return DossierFactory(call=call, consortium=ConsortiumFactory(owner=applicant))
+
+
+def test_upload_after_the_deadline_is_refused_with_the_reason(owner_client, closed_dossier):
+    statuts = closed_dossier.call.attachment_types.get(code="statuts")
+
+    response = post_upload(owner_client, closed_dossier, pdf_bytes(), attachment_type=statuts)
+
+    reason = locked_reason(closed_dossier)
+    assert reason.startswith("La date limite de dépôt (")
+    assert (response.status_code, messages_of(response)) == (302, [reason])
+    assert Attachment.objects.count() == 0
+
+
+def test_list_after_the_deadline_shows_the_reason_and_no_form(owner_client, closed_dossier):
+    response = owner_client.get(list_url(closed_dossier))
+
+    assert (response.context["form"], response.context["locked_reason"]) == (None, locked_reason(closed_dossier))
+    assert "Déposer le fichier" not in response.content.decode()
+
+
+def test_service_refuses_an_upload_after_the_deadline(closed_dossier):
+    with pytest.raises(DossierLocked):
+        attach(closed_dossier, pdf_bytes())
+
+
+def test_removal_after_the_deadline_is_refused(owner_client, dossier, statuts):
+    attachment = attach(dossier, pdf_bytes(), attachment_type=statuts)
+    dossier.call.closes_at = timezone.now() - dt.timedelta(minutes=1)
+    dossier.call.opens_at = timezone.now() - dt.timedelta(days=60)
+    dossier.call.save()
+
+    response = owner_client.post(remove_url(dossier, attachment))
+
+    attachment.refresh_from_db()
+    assert (response.status_code, attachment.removed_at) == (302, None)
+    assert messages_of(response) == [locked_reason(dossier)]
+
+
+# --- Download and removal ---
+
+
+def test_download_is_an_attachment_with_nosniff(owner_client, dossier, statuts):
+    data = pdf_bytes()
+    attachment = attach(dossier, data, attachment_type=statuts, name="Statuts.pdf")
+
+    response, content = download(owner_client, download_url(dossier, attachment))
+
+    assert response.status_code == 200
+    assert (response["Content-Disposition"], response["X-Content-Type-Options"], response["Content-Type"]) == (
+        'attachment; filename="Statuts.pdf"',
+        "nosniff",
+        "application/pdf",
+    )
+    assert content == data
+
+
+def test_removed_attachment_leaves_the_list_but_stays_downloadable(owner_client, dossier, statuts):
+    data = pdf_bytes()
+    attachment = attach(dossier, data, attachment_type=statuts)
+
+    response = owner_client.post(remove_url(dossier, attachment))
+
+    attachment.refresh_from_db()
+    listing = owner_client.get(list_url(dossier))
+    _download, content = download(owner_client, download_url(dossier, attachment))
+    assert (response.status_code, attachment.removed_at is not None) == (302, True)
+    assert download_url(dossier, attachment) not in listing.content.decode()
+    assert [t.code for t in listing.context["missing"]] == ["statuts", "budget"]
+    assert (content, default_storage.exists(attachment.file.name)) == (data, True)
+
+
+def test_remove_needs_post(owner_client, dossier, statuts):
+    attachment = attach(dossier, pdf_bytes(), attachment_type=statuts)
+
+    response = owner_client.get(remove_url(dossier, attachment))
+
+    assert response.status_code == 405
+
+
+def test_missing_attachment_types_lists_required_types_without_a_live_file(dossier, statuts, budget):
+    AttachmentType.objects.create(call=dossier.call, code="soutiens", label="Lettres de soutien", required=False)
+    attachment = attach(dossier, pdf_bytes(), attachment_type=statuts)
+    assert missing_attachment_types(dossier) == [budget]
+
+    remove_attachment(attachment, by=dossier.consortium.created_by)
+
+    assert missing_attachment_types(dossier) == [statuts, budget]
+
+
+# --- Who may do what ---
+
+
+def test_other_consortium_gets_404_everywhere(client, dossier, statuts):
+    attachment = attach(dossier, pdf_bytes(), attachment_type=statuts)
+    outsider = UserFactory(role=Role.APPLICANT)
+    own_dossier = DossierFactory(consortium=ConsortiumFactory(owner=outsider))
+    client.force_login(outsider)
+
+    statuses = [
+        client.get(list_url(dossier)).status_code,
+        post_upload(client, dossier, pdf_bytes(), attachment_type=statuts).status_code,
+        client.get(download_url(dossier, attachment)).status_code,
+        client.get(download_url(own_dossier, attachment)).status_code,
+        client.post(remove_url(dossier, attachment)).status_code,
+        client.post(remove_url(own_dossier, attachment)).status_code,
+    ]
+
+    attachment.refresh_from_db()
+    assert (statuses, attachment.removed_at) == ([404] * 6, None)
+
+
+def test_reader_may_read_and_download_but_not_upload_or_remove(client, dossier, statuts):
+    data = pdf_bytes()
+    attachment = attach(dossier, data, attachment_type=statuts)
+    reader = add_member(dossier.consortium, Membership.Role.READER).user
+    client.force_login(reader)
+
+    listing = client.get(list_url(dossier))
+    _download, content = download(client, download_url(dossier, attachment))
+    upload_status = post_upload(client, dossier, pdf_bytes(), attachment_type=statuts).status_code
+    remove_status = client.post(remove_url(dossier, attachment)).status_code
+
+    attachment.refresh_from_db()
+    assert (listing.status_code, listing.context["form"], content) == (200, None, data)
+    assert remove_url(dossier, attachment) not in listing.content.decode()
+    assert (upload_status, remove_status, attachment.removed_at) == (403, 403, None)
+    assert Attachment.objects.count() == 1
+
+
+def test_anonymous_is_sent_to_login(client, dossier, statuts):
+    attachment = attach(dossier, pdf_bytes(), attachment_type=statuts)
+    login = reverse("account_login")
+
+    responses = [client.get(list_url(dossier)), client.get(download_url(dossier, attachment))]
+
+    assert [(r.status_code, r["Location"]) for r in responses] == [
+        (302, f"{login}?next={list_url(dossier)}"),
+        (302, f"{login}?next={download_url(dossier, attachment)}"),
+    ]
