@@ -10,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from jobs.services import enqueue
 
 from . import clock
-from .models import Call, Dossier, DossierEvent
+from .models import Call, Dossier, DossierEvent, Reminder
 
 
 def close_due_calls(*, at: dt.datetime | None = None) -> list[int]:
@@ -141,3 +145,84 @@ def send_due_reminders(*, at: dt.datetime | None = None) -> int:
                 )
             queued += len(dossier_ids)
     return queued
+
+
+def send_closing_summary(call_id: int) -> int:
+    """E-mail program staff the counts of a closed call, once (recorded on the call)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from accounts.roles import Role
+
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(pk=call_id, closed_at__isnull=False).first()
+        if call is None or call.closing_summary_sent_at is not None:
+            return 0
+        counts = dict(call.dossiers.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+        recipients = list(
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=Role.PROGRAM_STAFF.label)
+            .values_list("email", flat=True)
+            .distinct()
+        )
+        context = {
+            "call": call,
+            "submitted": sum(counts.get(status, 0) for status in SUBMITTED_STATUSES),
+            "expired": counts.get(Dossier.Status.EXPIRED, 0),
+            "withdrawn": counts.get(Dossier.Status.WITHDRAWN, 0),
+            "drafts_with_extension": counts.get(Dossier.Status.DRAFT, 0),
+        }
+        if recipients:
+            send_mail(
+                render_to_string("emails/closing_summary_subject.txt", context).strip(),
+                render_to_string("emails/closing_summary_body.txt", context),
+                None,
+                recipients,
+            )
+        call.closing_summary_sent_at = timezone.now()
+        call.save(update_fields=["closing_summary_sent_at"])
+    return len(recipients)
+
+
+SUBMITTED_STATUSES = (
+    Dossier.Status.SUBMITTED,
+    Dossier.Status.UNDER_REVIEW,
+    Dossier.Status.LAUREATE,
+    Dossier.Status.NOT_SELECTED,
+)
+
+
+def send_reminder(dossier_id: int, kind: str) -> int:
+    """E-mail the team of a draft its deadline reminder, once (recorded on the reminder row).
+    A dossier submitted or withdrawn since the reminder was queued gets nothing."""
+    from .services import missing_items
+
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("dossier__call", "dossier__consortium")
+            .filter(dossier_id=dossier_id, kind=kind, sent_at__isnull=True)
+            .first()
+        )
+        if reminder is None:
+            return 0
+        dossier = reminder.dossier
+        recipients = []
+        if dossier.status == Dossier.Status.DRAFT:
+            recipients = list(dossier.consortium.memberships.values_list("user__email", flat=True))
+            context = {
+                "dossier": dossier,
+                "when": REMINDERS_BY_CODE[kind].label,
+                "deadline": timezone.localtime(dossier.call.closes_at),
+                "missing": missing_items(dossier),
+                "url": settings.SITE_URL + dossier.get_absolute_url(),
+            }
+            send_mail(
+                render_to_string("emails/reminder_subject.txt", context).strip(),
+                render_to_string("emails/reminder_body.txt", context),
+                None,
+                recipients,
+            )
+        reminder.sent_at = timezone.now()
+        reminder.save(update_fields=["sent_at"])
+    return len(recipients)

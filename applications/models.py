@@ -127,6 +127,7 @@ class Call(models.Model):
     is_published = models.BooleanField("visible des porteurs", default=True)
     last_dossier_number = models.PositiveIntegerField("dernier numéro attribué", default=0, editable=False)
     closed_at = models.DateTimeField("clôturé le", null=True, blank=True, editable=False)
+    closing_summary_sent_at = models.DateTimeField("bilan de clôture envoyé le", null=True, blank=True, editable=False)
 
     objects = CallQuerySet.as_manager()
     history = HistoricalRecords()
@@ -471,7 +472,12 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     removed_at = models.DateTimeField("retiré le", null=True, blank=True)
     removed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="retiré par"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="retiré par",
     )
 
     class Meta:

@@ -291,7 +291,9 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
     time, hash) exists as soon as this returns.
     """
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("call", "consortium").get(pk=dossier.pk)
+        dossier = (
+            Dossier.objects.select_for_update(of=("self",)).select_related("call", "consortium").get(pk=dossier.pk)
+        )
         moment = clock.now()
         if moment >= dossier.deadline:
             deadline = formats.date_format(timezone.localtime(dossier.deadline), "DATETIME_FORMAT")
@@ -336,7 +338,9 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
                 to_status=dossier.status,
                 data={"reference": submission.reference},
             )
-        enqueue("applications.tasks.render_submission_pdf_task", key=f"pdf:{submission.pk}", submission_id=submission.pk)
+        enqueue(
+            "applications.tasks.render_submission_pdf_task", key=f"pdf:{submission.pk}", submission_id=submission.pk
+        )
         enqueue(
             "applications.tasks.send_submission_receipts_task",
             key=f"receipts:{submission.pk}",

@@ -215,6 +215,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "jobs.tasks.sweep_outbox_task", "schedule": 60.0},
+    "close-due-calls": {"task": "applications.tasks.close_due_calls_task", "schedule": 60.0},
+    "send-due-reminders": {"task": "applications.tasks.send_due_reminders_task", "schedule": 60.0},
 }
 # The outbox sweep sends a pending job again when its last dispatch is older than this (seconds).
 OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=300)
@@ -227,4 +229,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint reports each rendering step at INFO: keep worker logs readable.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -18,6 +18,16 @@ class Migration(migrations.Migration):
             name='removed_by',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='retiré par'),
         ),
+        migrations.AddField(
+            model_name='call',
+            name='closing_summary_sent_at',
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='bilan de clôture envoyé le'),
+        ),
+        migrations.AddField(
+            model_name='historicalcall',
+            name='closing_summary_sent_at',
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='bilan de clôture envoyé le'),
+        ),
         migrations.CreateModel(
             name='Reminder',
             fields=[

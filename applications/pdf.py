@@ -1,0 +1,92 @@
+"""PDF rendering: the only module that imports WeasyPrint.
+
+Templates are rendered to HTML by Django, then to an archival, tagged PDF. WeasyPrint may fetch
+only `data:` URLs and the project's own static files, named `static:<path>` in templates
+(`<link rel="stylesheet" href="static:css/pdf.css">`) and resolved by the staticfiles finders:
+dossier text is user input, and a PDF worker must never read another file or reach the network.
+A refused URL is logged by WeasyPrint and left out; a missing static file of ours stops the render.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import unquote
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.css import ColorProfile
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+STATIC_SCHEME = "static:"
+
+# PDF/A-3u plus a structure tree (tags): PDF/A is the archival standard (fonts embedded, colour
+# profile, XMP metadata, no external dependency), "u" guarantees every glyph maps to Unicode so
+# the text stays searchable and extractable, and the tags give screen readers the reading order,
+# headings and tables. We claim level "u" rather than "a" (pdf/a-3a) because WeasyPrint's tagging
+# does not promise every level-A accessibility check; the tags are there all the same. A-3 rather
+# than A-2 leaves room to embed the submitted JSON snapshot as an associated file later.
+# PDF/UA-1 alone would be accessible but not archival.
+PDF_OPTIONS = {"pdf_variant": "pdf/a-3u", "pdf_tags": True, "output_intent": "srgb-archive"}
+# PDF/A needs an output intent. WeasyPrint 70's own "srgb" intent opens its sRGB profile and
+# never closes the file (a ResourceWarning, an error under our tests); we hand it the same
+# profile, read once and closed, under another name.
+_SRGB_PROFILE = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+class RefusedURL(ValueError):
+    """A URL the PDF renderer may not fetch. WeasyPrint logs it and renders without the resource."""
+
+
+class MissingStaticFile(FatalURLFetchingError):
+    """One of our own static files is missing: stop rather than store an unstyled PDF forever."""
+
+
+class StaticOnlyURLFetcher(URLFetcher):
+    """Fetches `data:` URLs and `static:<path>` files of the project's static files; refuses the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=False)
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url.startswith(STATIC_SCHEME):
+            return self._fetch_static(url)
+        if url[:5].lower() == "data:":
+            # The parent class decodes data: URLs; allowed_protocols keeps it to that scheme.
+            return super().fetch(url, headers)
+        raise RefusedURL(f"URL refusée par le rendu PDF : {url[:200]}")
+
+    def _fetch_static(self, url: str) -> URLFetcherResponse:
+        relative = unquote(url.removeprefix(STATIC_SCHEME).split("?")[0].split("#")[0]).lstrip("/")
+        if not relative or ".." in Path(relative).parts or "\\" in relative:
+            raise RefusedURL(f"Chemin statique refusé : {url[:200]}")
+        found = finders.find(relative)
+        if not found:
+            raise MissingStaticFile(f"Fichier statique introuvable : {relative}")
+        content_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, Path(found).read_bytes(), headers={"Content-Type": content_type})
+
+
+def _srgb_profile() -> ColorProfile:
+    return ColorProfile(io.BytesIO(_SRGB_PROFILE), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """Render a Django template to an archival tagged PDF (PDF/A-3u) and return its bytes.
+
+    The output depends only on the template and the context: no clock and no random identifier
+    (dates come from `<meta name="dcterms.created">`, the file identifier is a content digest).
+    """
+    with translation.override("fr"):
+        html = render_to_string(template_name, context)
+    try:
+        return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(
+            color_profiles={"srgb-archive": _srgb_profile()}, **PDF_OPTIONS
+        )
+    except FatalURLFetchingError as error:
+        # A BaseException for WeasyPrint; an ordinary error for callers, so a task retries it.
+        raise RuntimeError(str(error)) from error

@@ -1,0 +1,69 @@
+"""Celery tasks: thin wrappers that fetch by id and call one service.
+
+Queues come from CELERY_TASK_ROUTES (render_* → pdf, send_* → email). The submit service sends
+these tasks through the outbox (`jobs.services.enqueue`): OutboxTask drops the `job_id` argument
+and marks the job done, or failed once retries are exhausted. The services check and record
+`pdf_rendered_at` / `receipts_sent_at` under a row lock, so a redelivered, retried or re-swept
+task does nothing twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from jobs.services import OutboxTask
+
+from . import deadlines
+from .documents import render_submission_pdf, send_submission_receipts
+from .models import Submission
+
+RETRY_OPTIONS = {
+    "autoretry_for": (Exception,),
+    # 30 s, 1, 2, 4, 8 min, then every 10 min (jittered): about 45 minutes in all, to ride out a
+    # mail server or storage outage before the job is marked failed for staff to retry.
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+    # Acknowledged once done: a worker lost mid-task leaves it to be redelivered.
+    "acks_late": True,
+}
+
+
+@shared_task(base=OutboxTask, name="applications.tasks.render_submission_pdf_task", **RETRY_OPTIONS)
+def render_submission_pdf_task(*, submission_id: int) -> bool:
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        return False
+    return render_submission_pdf(submission)
+
+
+@shared_task(base=OutboxTask, name="applications.tasks.send_submission_receipts_task", **RETRY_OPTIONS)
+def send_submission_receipts_task(*, submission_id: int) -> int:
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        return 0
+    return send_submission_receipts(submission)
+
+
+@shared_task(base=OutboxTask, name="applications.tasks.send_closing_summary_task", **RETRY_OPTIONS)
+def send_closing_summary_task(*, call_id: int) -> int:
+    return deadlines.send_closing_summary(call_id)
+
+
+@shared_task(base=OutboxTask, name="applications.tasks.send_reminder_task", **RETRY_OPTIONS)
+def send_reminder_task(*, dossier_id: int, kind: str) -> int:
+    return deadlines.send_reminder(dossier_id, kind)
+
+
+# Periodic bookkeeping, from beat. Idempotent: running late, twice or concurrently is harmless.
+
+
+@shared_task(name="applications.tasks.close_due_calls_task", ignore_result=True)
+def close_due_calls_task() -> list[int]:
+    return deadlines.close_due_calls()
+
+
+@shared_task(name="applications.tasks.send_due_reminders_task", ignore_result=True)
+def send_due_reminders_task() -> int:
+    return deadlines.send_due_reminders()
