@@ -9,5 +9,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from .roles import sync_role_permissions
 
-        # Permissions of every app exist only after all migrations ran, hence post_migrate.
-        post_migrate.connect(sync_role_permissions, sender=self)
+        # Each app's permissions are created by its own post_migrate signal; syncing after every
+        # app (it is idempotent and cheap) guarantees the roles end up with all of them.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="accounts.sync_role_permissions")

@@ -30,13 +30,13 @@ def extend_role_permissions(role: str, permissions: list[str]) -> None:
 def sync_role_permissions(using: str = "default", **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 
+    by_key = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.using(using).select_related("content_type")
+    }
     for role in Role:
         group, _ = Group.objects.using(using).get_or_create(name=role.label)
         wanted = ROLE_PERMISSIONS[role.value]
-        by_key = {
-            f"{p.content_type.app_label}.{p.codename}": p
-            for p in Permission.objects.using(using).select_related("content_type")
-        }
         group.permissions.set([by_key[key] for key in wanted if key in by_key])
 
 

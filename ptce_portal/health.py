@@ -40,6 +40,26 @@ def check_celery() -> str | None:
     return None
 
 
+def background_status() -> dict:
+    """Beat's last sign of life and the outbox backlog (informative: they do not fail /health/)."""
+    from django.utils import timezone
+
+    from jobs.models import Heartbeat, Job
+
+    try:
+        beat = Heartbeat.objects.filter(name="beat").values_list("at", flat=True).first()
+        pending = Job.objects.pending().count()
+        failed = Job.objects.filter(status=Job.Status.FAILED).count()
+    except Exception:  # noqa: BLE001 - the database check already reports the cause
+        return {}
+    return {
+        "beat_last_run": beat.isoformat() if beat else None,
+        "beat_late": beat is None or (timezone.now() - beat).total_seconds() > 180,
+        "outbox_pending": pending,
+        "outbox_failed": failed,
+    }
+
+
 @never_cache
 @require_GET
 def health(request):
@@ -51,5 +71,6 @@ def health(request):
         "status": "ok" if not down else "error",
         "down": down,
         "components": {name: {"ok": error is None, "error": error} for name, error in checks.items()},
+        "background": background_status() if checks["database"] is None else {},
     }
     return JsonResponse(body, status=200 if not down else 503)

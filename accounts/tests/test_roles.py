@@ -12,7 +12,7 @@ def test_role_groups_exist_after_migrate(db):
 
 def test_program_staff_group_has_its_permissions(db):
     codenames = set(Group.objects.get(name=Role.PROGRAM_STAFF.label).permissions.values_list("codename", flat=True))
-    assert {"view_user", "change_user"} <= codenames
+    assert {"view_user", "change_user", "view_dossier", "change_dossier", "view_job", "change_job"} <= codenames
 
 
 def test_anonymous_is_sent_to_admin_login(client, db):

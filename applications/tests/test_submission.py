@@ -1,9 +1,11 @@
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from applications import clock, services
 from applications.models import Dossier, DossierSection, Submission
@@ -297,3 +299,77 @@ def test_two_concurrent_submissions_give_exactly_one_number(media):
         [f"{dossier.call.reference_prefix}-0001", "Ce dossier est déjà déposé et n'a pas été modifié depuis."]
     )
     assert Submission.objects.count() == 1
+
+
+@pytest.mark.worker
+def test_on_time_submission_needs_no_worker_and_its_pdf_comes_later(request, transactional_db, media):
+    from jobs.models import Job
+    from jobs.services import sweep_outbox
+
+    dossier = complete_dossier()
+    submission = services.submit_dossier(dossier, by=dossier.consortium.created_by)
+    assert submission.pdf_rendered_at is None
+    assert Job.objects.pending().count() == 2
+
+    # The worker starts later, with an empty queue (as after a Redis restart): the sweep resends.
+    request.getfixturevalue("celery_worker")
+    sweep_outbox(now=timezone.now() + dt.timedelta(hours=1))
+    for _ in range(120):
+        submission.refresh_from_db()
+        if submission.pdf_rendered_at and not Job.objects.pending().exists():
+            break
+        time.sleep(0.5)
+
+    assert submission.pdf_rendered_at is not None
+    assert submission.receipts_sent_at is not None
+    assert set(Job.objects.values_list("status", flat=True)) == {Job.Status.DONE}
+
+
+def test_staff_reopen_a_submitted_dossier_after_the_deadline_from_the_admin(
+    client, db, media, monkeypatch, program_staff
+):
+    call = CallFactory(opens_at=paris(2013, 7, 15), closes_at=paris(2013, 10, 31))
+    dossier = complete_dossier(call)
+    at(paris(2013, 10, 30, 12), monkeypatch)
+    first = services.submit_dossier(dossier, by=dossier.consortium.created_by)
+    at(paris(2013, 11, 5, 9), monkeypatch)
+    client.force_login(program_staff)
+
+    response = client.post(
+        reverse("admin:applications_dossier_changelist"),
+        {
+            "action": "grant_own_deadline",
+            "_selected_action": [dossier.pk],
+            "apply": "1",
+            "until_0": "08/11/2013",
+            "until_1": "18:00:00",
+            "reason": "Budget à corriger à la demande du comité",
+        },
+    )
+
+    dossier.refresh_from_db()
+    assert response.status_code == 302
+    assert dossier.status == Dossier.Status.SUBMITTED
+    assert dossier.current_submission == first
+    assert dossier.deadline == paris(2013, 11, 8, 18)
+    event = dossier.events.get(kind="reopening")
+    assert (event.by, event.reason) == (program_staff, "Budget à corriger à la demande du comité")
+    assert services.locked_reason(dossier) is None
+
+
+def test_staff_see_what_changed_between_versions_in_the_admin(client, db, media, program_staff):
+    dossier = complete_dossier()
+    user = dossier.consortium.created_by
+    services.submit_dossier(dossier, by=user)
+    section = DossierSection.objects.get(dossier=dossier, key="gouvernance")
+    services.save_section(
+        dossier, "gouvernance", {**section.data, "decision_making": "Par consensus."}, base_version=1, by=user
+    )
+    second = services.submit_dossier(dossier, by=user)
+    client.force_login(program_staff)
+
+    page = client.get(reverse("admin:applications_submission_change", args=[second.pk])).content.decode()
+
+    assert "Gouvernance — Place de chaque membre dans les décisions" in page
+    assert "Un membre, une voix." in page
+    assert "Par consensus." in page

@@ -29,3 +29,18 @@ def test_health_names_redis_when_broker_address_is_wrong(client, db, settings, m
     body = response.json()
     assert body["down"] == ["celery", "redis"]
     assert body["components"]["database"]["ok"] is True
+
+
+def test_health_reports_beat_and_outbox_backlog(client, db):
+    from django.utils import timezone
+
+    from jobs.models import Heartbeat, Job
+
+    Heartbeat.objects.create(name="beat", at=timezone.now())
+    Job.objects.create(task_name="applications.tasks.render_submission_pdf_task", kwargs={"submission_id": 1})
+
+    background = client.get(reverse("health")).json()["background"]
+
+    assert background["outbox_pending"] == 1
+    assert background["outbox_failed"] == 0
+    assert background["beat_late"] is False
