@@ -141,7 +141,7 @@ def test_each_reminder_goes_once_per_dossier_even_when_beat_runs_twice(call):
     message = mail.outbox[0]
     assert sorted(message.to) == sorted(dossier.consortium.memberships.values_list("user__email", flat=True))
     assert "dans 3 heures" in message.subject
-    assert "jeudi 31 octobre 2013 à 00:00 (heure de Paris)" in message.body
+    assert "mercredi 30 octobre 2013 à minuit (heure de Paris)" in message.body
     assert "Rubrique « Présentation du projet » incomplète" in message.body
 
 
