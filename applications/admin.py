@@ -4,7 +4,8 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin import NarrowedHistoryAdmin
 
 from . import services
 from .models import (
@@ -27,7 +28,7 @@ class AttachmentTypeInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(SimpleHistoryAdmin):
+class CallAdmin(NarrowedHistoryAdmin):
     list_display = [
         "title",
         "reference_prefix",
@@ -63,7 +64,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Consortium)
-class ConsortiumAdmin(SimpleHistoryAdmin):
+class ConsortiumAdmin(NarrowedHistoryAdmin):
     list_display = ["name", "departement", "region", "territory_priority", "maturity", "created_at"]
     list_filter = ["region", "territory_priority", "maturity"]
     search_fields = ["name", "communes", "organisations__name", "organisations__siret"]
@@ -107,7 +108,7 @@ class DeadlineForm(forms.Form):
 
 
 @admin.register(Dossier)
-class DossierAdmin(SimpleHistoryAdmin):
+class DossierAdmin(NarrowedHistoryAdmin):
     list_display = ["__str__", "consortium", "call", "status", "submitted_at", "deadline_display"]
     list_filter = ["call", "status", "consortium__region", "consortium__territory_priority", "consortium__maturity"]
     list_select_related = ["consortium", "call", "current_submission"]

@@ -124,6 +124,13 @@ class Call(models.Model):
     max_attachment_size = models.PositiveIntegerField(
         "taille maximale d'une pièce (octets)", null=True, blank=True, help_text="Vide : valeur par défaut du portail."
     )
+    reviewers_per_dossier = models.PositiveSmallIntegerField("évaluateurs par dossier", default=2)
+    require_outside_region_reviewer = models.BooleanField(
+        "au moins un évaluateur hors de la région du dossier", default=False
+    )
+    disagreement_threshold = models.PositiveSmallIntegerField(
+        "écart signalé entre évaluateurs (points sur 100)", default=25
+    )
     is_published = models.BooleanField("visible des porteurs", default=True)
     last_dossier_number = models.PositiveIntegerField("dernier numéro attribué", default=0, editable=False)
     closed_at = models.DateTimeField("clôturé le", null=True, blank=True, editable=False)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jobs",
     "applications",
     "reviews",
+    "awards",
     "demo",
 ]
 
@@ -170,6 +171,13 @@ ATTACHMENT_DOSSIER_MAX_BYTES = env.int("ATTACHMENT_DOSSIER_MAX_BYTES", default=5
 # Anything larger is streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- Reviewing ---
+REVIEW_DUE_DAYS = env.int("REVIEW_DUE_DAYS", default=21)
+# Calibration: ridge shrinkage of reviewer biases (in "phantom reviews" of zero bias) and the
+# number of reviews below which a reviewer's bias is not estimated.
+CALIBRATION_SHRINKAGE = 1.0
+CALIBRATION_MIN_REVIEWS = 3
+
 # --- Security ---
 # HTTPS-only behaviour follows DEBUG unless HTTPS is set explicitly (tests turn it off).
 HTTPS = env.bool("HTTPS", default=not DEBUG)
@@ -212,6 +220,7 @@ CELERY_TASK_QUEUES = [Queue("default"), Queue("pdf"), Queue("email")]
 CELERY_TASK_ROUTES = {
     "applications.tasks.render_*": {"queue": "pdf"},
     "applications.tasks.send_*": {"queue": "email"},
+    "reviews.tasks.send_*": {"queue": "email"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "jobs.tasks.sweep_outbox_task", "schedule": 60.0},

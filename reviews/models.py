@@ -1,0 +1,211 @@
+"""Criteria, reviewer profiles, conflicts of interest, assignments, reviews and their scores."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from applications.models import Call, Dossier, Region, Sector
+
+
+class Criterion(models.Model):
+    """A scoring criterion of a call. Frozen once reviewing has started (services check)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria", verbose_name="appel")
+    name = models.CharField("critère", max_length=200)
+    guidance = models.TextField("grille de lecture", blank=True)
+    weight = models.PositiveSmallIntegerField("pondération", default=1, validators=[MinValueValidator(1)])
+    scale_max = models.PositiveSmallIntegerField("note maximale", default=5, validators=[MinValueValidator(1)])
+    allows_not_applicable = models.BooleanField("« sans objet » possible", default=False)
+    eliminatory_below = models.PositiveSmallIntegerField(
+        "seuil éliminatoire",
+        null=True,
+        blank=True,
+        help_text="Un dossier dont la note moyenne sur ce critère est inférieure est écarté.",
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "critère d'évaluation"
+        verbose_name_plural = "critères d'évaluation"
+        ordering = ["call", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewerProfile(models.Model):
+    """What a reviewer declares: capacity, expertise, and ties that create conflicts of interest."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile", verbose_name="évaluateur"
+    )
+    capacity = models.PositiveSmallIntegerField("nombre maximal de dossiers", default=20)
+    home_region = models.CharField("région de rattachement", max_length=3, choices=Region.choices, blank=True)
+    regions = ArrayField(
+        models.CharField(max_length=3, choices=Region.choices), verbose_name="régions connues", default=list, blank=True
+    )
+    sectors = ArrayField(
+        models.CharField(max_length=30, choices=Sector.choices),
+        verbose_name="secteurs d'expertise",
+        default=list,
+        blank=True,
+    )
+    sirets = ArrayField(
+        models.CharField(max_length=14),
+        verbose_name="SIRET des structures liées",
+        default=list,
+        blank=True,
+        help_text="Structures où l'évaluateur travaille, siège ou a des intérêts.",
+    )
+    email_domains = ArrayField(
+        models.CharField(max_length=120), verbose_name="domaines de messagerie liés", default=list, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "profil d'évaluateur"
+        verbose_name_plural = "profils d'évaluateurs"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Conflict(models.Model):
+    """A conflict of interest: the reviewer is never assigned the dossier and cannot open it."""
+
+    class Source(models.TextChoices):
+        DECLARED = "declared", "Déclaré par l'évaluateur"
+        SIREN = "siren", "Détecté : même SIREN qu'une structure membre"
+        DOMAIN = "domain", "Détecté : même domaine de messagerie"
+        STAFF = "staff", "Enregistré par l'équipe du programme"
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts", verbose_name="évaluateur"
+    )
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="conflicts", verbose_name="dossier")
+    source = models.CharField("origine", max_length=10, choices=Source.choices)
+    reason = models.TextField("motif", blank=True)
+    recorded_at = models.DateTimeField("enregistré le", auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "conflit d'intérêts"
+        verbose_name_plural = "conflits d'intérêts"
+        constraints = [models.UniqueConstraint(fields=["reviewer", "dossier"], name="conflict_once_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} / {self.dossier}"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def of_reviewer(self, user) -> AssignmentQuerySet:
+        """A reviewer's own assignments, never one where a conflict is recorded."""
+        return self.filter(reviewer=user).exclude(dossier__conflicts__reviewer=user)
+
+
+class Assignment(models.Model):
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments", verbose_name="évaluateur"
+    )
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="assignments", verbose_name="dossier")
+    assigned_at = models.DateTimeField("attribué le", auto_now_add=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="par"
+    )
+    due_at = models.DateTimeField("à rendre le", null=True, blank=True)
+    no_conflict_confirmed_at = models.DateTimeField("absence de conflit confirmée le", null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "évaluation attribuée"
+        verbose_name_plural = "évaluations attribuées"
+        ordering = ["due_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["reviewer", "dossier"], name="assignment_once_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} — {self.reviewer}"
+
+
+class Review(models.Model):
+    class Recommendation(models.TextChoices):
+        FUND = "fund", "Financer"
+        FUND_WITH_CONDITIONS = "conditions", "Financer sous conditions"
+        DO_NOT_FUND = "reject", "Ne pas financer"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Brouillon"
+        SUBMITTED = "submitted", "Remise"
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="review")
+    status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    recommendation = models.CharField("recommandation", max_length=12, choices=Recommendation.choices, blank=True)
+    overall_comment = models.TextField("avis général", blank=True)
+    weighted_total = models.DecimalField(
+        "note pondérée (sur 100)", max_digits=6, decimal_places=2, null=True, blank=True, editable=False
+    )
+    submitted_at = models.DateTimeField("remise le", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "évaluation"
+        verbose_name_plural = "évaluations"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False), name="review_submitted_has_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Évaluation de {self.assignment}"
+
+
+class Score(models.Model):
+    """One criterion's score in a review. `value` None means "not applicable": missing, never zero."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    value = models.PositiveSmallIntegerField("note", null=True, blank=True)
+    not_applicable = models.BooleanField("sans objet", default=False)
+    comment = models.TextField("commentaire", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "note"
+        verbose_name_plural = "notes"
+        constraints = [models.UniqueConstraint(fields=["review", "criterion"], name="score_once_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {'sans objet' if self.not_applicable else self.value}"
+
+
+class ReviewUnlock(models.Model):
+    """Staff reopening a submitted review, with the reason (the trace rule 7 asks for)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="unlocks")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField("motif")
+
+    class Meta:
+        verbose_name = "déverrouillage d'évaluation"
+        verbose_name_plural = "déverrouillages d'évaluations"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.review} — {self.at:%d/%m/%Y}"
