@@ -9,6 +9,7 @@ from applications.calls import ensure_ptce_2013, ensure_ptce_call
 from applications.clock import local_instant
 from applications.models import Consortium, Maturity, OrganisationKind, Region, Sector, TerritoryPriority
 from applications.sirets import luhn_ok
+from reviews.criteria import ensure_ptce_criteria
 
 
 def demo_siret(seed: str) -> str:
@@ -35,6 +36,8 @@ def load_calls():
         closes_at=closes,
         first_funding_year=closes.year + 1,
     )
+    ensure_ptce_criteria(call_2013)
+    ensure_ptce_criteria(open_call)
     return call_2013, open_call
 
 

@@ -41,4 +41,6 @@ def test_load_ptce_2013_creates_the_call_as_the_seed_states(db, capsys):
     assert call.closes_at == dt.datetime(2013, 10, 30, 23, 0, tzinfo=dt.UTC)
     assert (call.envelope, call.target_laureates, call.funding_years) == (3_000_000, 20, 3)
     assert call.attachment_types.filter(required=True).count() == 4
+    assert call.criteria.count() == 6
+    assert call.criteria.filter(allows_not_applicable=True).count() == 1
     assert "déjà présent" in capsys.readouterr().out
