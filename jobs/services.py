@@ -8,7 +8,7 @@ import logging
 from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ptce_portal.celery import app
@@ -48,7 +48,7 @@ def dispatch(job_id: int) -> bool:
         logger.warning("job %s not sent, will be retried by the sweep: %s", job.pk, error)
         Job.objects.filter(pk=job.pk).update(last_error=f"Envoi impossible : {error}"[:2000])
         return False
-    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now(), dispatch_count=job.dispatch_count + 1)
+    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now(), dispatch_count=F("dispatch_count") + 1)
     return True
 
 

@@ -125,7 +125,8 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 
 # --- Mail ---
 # Development writes each message to a file in .data/mail (printed by `make run`).
-globals().update(env.email_url("EMAIL_URL", default=f"filemail://{DATA_DIR / 'mail'}"))
+# (environ keeps the path after "filemail://" relative: a third slash makes it absolute.)
+globals().update(env.email_url("EMAIL_URL", default=f"filemail:///{DATA_DIR / 'mail'}"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portail PTCE <ne-pas-repondre@ptce.example.gouv.fr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
