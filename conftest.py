@@ -71,3 +71,13 @@ def _wait_until_worker_answers(hostname: str, timeout: float = 15) -> None:
         if celery_app.control.ping(destination=[hostname], timeout=0.5):
             return
     raise RuntimeError(f"worker {hostname} did not answer pings")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded and generated files go to a temporary folder for the test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    return tmp_path

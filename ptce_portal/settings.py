@@ -222,6 +222,8 @@ CELERY_TASK_ROUTES = {
     "applications.tasks.render_*": {"queue": "pdf"},
     "applications.tasks.send_*": {"queue": "email"},
     "reviews.tasks.send_*": {"queue": "email"},
+    "awards.tasks.render_*": {"queue": "pdf"},
+    "awards.tasks.send_*": {"queue": "email"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "jobs.tasks.sweep_outbox_task", "schedule": 60.0},

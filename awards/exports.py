@@ -1,0 +1,271 @@
+"""Exports of a call's dossiers and laureates: CSV, XLSX and PDF, from plain rows.
+
+The caller builds one `ExportRow` per dossier (or a dict with the same keys); nothing here touches
+the database. Text comes from applicants, so every export neutralises spreadsheet formulas:
+
+- CSV: a text cell whose first character (after spaces) is one of = + - @ tab CR LF, or their
+  full-width forms, gets a leading apostrophe (OWASP); DDE payloads such as `=cmd|' /C calc'!A0`
+  all start that way. Numbers we format ourselves are written as they are, so they stay numbers.
+  The file targets French Excel: UTF-8 with a BOM, `;` between cells, CRLF line ends; amounts are
+  plain integers in euros (no thousands separator, machine-readable) and scores use a decimal
+  comma ("72,5"). One line per dossier and no totals line, so the file sorts and filters cleanly.
+- XLSX: text cells are stored as strings (never formulas) with Excel's quote prefix on the
+  dangerous ones, so the value stays the original text, inert even when a user edits the cell.
+- Both: control characters that XML 1.0 cannot carry are dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from applications.documents import format_paris_datetime
+from applications.pdf import render_pdf
+from applications.sections import format_euros
+
+PDF_TEMPLATE = "awards/pdf/laureates.html"
+BOM = "\ufeff"
+HEADERS = (
+    "Numéro",
+    "Pôle",
+    "Structure porteuse",
+    "SIRET",
+    "Commune",
+    "Département",
+    "Région",
+    "Priorité territoriale",
+    "Maturité",
+    "Secteurs",
+    "Note moyenne",
+    "Note calibrée",
+    "Décision",
+)
+TEXT_FIELDS = (
+    "reference",
+    "pole",
+    "lead_structure",
+    "siret",
+    "commune",
+    "departement",
+    "region",
+    "territory_priority",
+    "maturity",
+    "sectors",
+)
+# What spreadsheets read as the start of a formula, ASCII and full-width (＝＋－＠).
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+EURO_FORMAT = '#,##0 "€"'
+SCORE_FORMAT = "0.0"
+CSV_CHUNK_ROWS = 200
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    reference: str  # Numéro
+    pole: str
+    lead_structure: str
+    siret: str
+    commune: str
+    departement: str
+    region: str
+    territory_priority: str
+    maturity: str
+    sectors: str | tuple[str, ...]  # labels, joined with ", "
+    mean_score: float | None
+    calibrated_score: float | None
+    decision: str  # label, e.g. "Lauréat"
+    amounts: tuple[int, ...]  # euros, one per funding year
+
+    @property
+    def total(self) -> int:
+        return sum(self.amounts)
+
+
+def headers(years: Sequence[int | str]) -> list[str]:
+    return [*HEADERS, *(f"Montant {year}" for year in years), "Total"]
+
+
+def _row(value: ExportRow | Mapping[str, Any], years: Sequence[int | str]) -> ExportRow:
+    row = value if isinstance(value, ExportRow) else ExportRow(**{**value, "amounts": tuple(value["amounts"])})
+    if len(row.amounts) != len(years):
+        raise ValueError(f"{row.reference}: {len(row.amounts)} amounts for {len(years)} funding years.")
+    if any(not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 for amount in row.amounts):
+        raise ValueError(f"{row.reference}: amounts must be non-negative integers (euros).")
+    return row
+
+
+def _text(value: str | Sequence[str] | None) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else ", ".join(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def is_formula_like(text: str) -> bool:
+    stripped = text.lstrip(" \u00a0\u202f")
+    return bool(stripped) and stripped[0] in FORMULA_STARTS
+
+
+def neutralise(text: str) -> str:
+    """The text as a spreadsheet shows it literally: an apostrophe before a formula-like start."""
+    return "'" + text if is_formula_like(text) else text
+
+
+def format_score(score: float | None) -> str:
+    """French decimal comma, at most two decimals: 72.5 -> "72,5"; None -> ""."""
+    if score is None:
+        return ""
+    text = f"{score:.2f}".rstrip("0").rstrip(".")
+    return ("0" if text == "-0" else text).replace(".", ",")
+
+
+def _texts(row: ExportRow) -> list[str]:
+    return [_text(getattr(row, name)) for name in TEXT_FIELDS]
+
+
+# --- CSV ---
+
+
+def _csv_lines(lines: Iterable[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(lines)
+    return buffer.getvalue()
+
+
+def _csv_line(row: ExportRow) -> list[str]:
+    return [
+        *(neutralise(text) for text in _texts(row)),
+        format_score(row.mean_score),
+        format_score(row.calibrated_score),
+        neutralise(_text(row.decision)),
+        *(str(amount) for amount in row.amounts),
+        str(row.total),
+    ]
+
+
+def stream_csv(rows: Iterable[ExportRow | Mapping[str, Any]], years: Sequence[int | str]) -> Iterator[bytes]:
+    """The CSV in chunks, for a StreamingHttpResponse: the BOM and the header come first."""
+    yield (BOM + _csv_lines([[neutralise(header) for header in headers(years)]])).encode()
+    batch = []
+    for value in rows:
+        batch.append(_csv_line(_row(value, years)))
+        if len(batch) == CSV_CHUNK_ROWS:
+            yield _csv_lines(batch).encode()
+            batch = []
+    if batch:
+        yield _csv_lines(batch).encode()
+
+
+def to_csv(rows: Iterable[ExportRow | Mapping[str, Any]], years: Sequence[int | str]) -> bytes:
+    return b"".join(stream_csv(rows, years))
+
+
+# --- XLSX ---
+
+
+def _text_cell(sheet, row: int, column: int, text: str) -> None:
+    cell = sheet.cell(row=row, column=column)
+    cell.value = text
+    # openpyxl turns any string starting with "=" into a formula; "s" keeps it a string, and the
+    # quote prefix keeps Excel from evaluating it when someone edits the cell.
+    cell.data_type = "s"
+    if is_formula_like(text):
+        cell.quotePrefix = True
+
+
+def to_xlsx(
+    rows: Iterable[ExportRow | Mapping[str, Any]], years: Sequence[int | str], *, sheet_title: str = "Dossiers"
+) -> bytes:
+    """One typed sheet: text as strings, scores and amounts as numbers, a frozen bold header, and a
+    totals row computed here (no formula: nothing in the file is evaluated)."""
+    rows = [_row(value, years) for value in rows]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title
+    columns = headers(years)
+    bold = Font(bold=True)
+    for column, header in enumerate(columns, start=1):
+        _text_cell(sheet, 1, column, header)
+        sheet.cell(row=1, column=column).font = bold
+        sheet.cell(row=1, column=column).alignment = Alignment(wrap_text=True, vertical="top")
+    first_score = len(TEXT_FIELDS) + 1
+    first_amount = len(HEADERS) + 1
+    for line, row in enumerate(rows, start=2):
+        for column, text in enumerate(_texts(row), start=1):
+            _text_cell(sheet, line, column, text)
+        for column, score in enumerate((row.mean_score, row.calibrated_score), start=first_score):
+            cell = sheet.cell(row=line, column=column, value=score)
+            cell.number_format = SCORE_FORMAT
+        _text_cell(sheet, line, len(HEADERS), _text(row.decision))
+        for column, amount in enumerate((*row.amounts, row.total), start=first_amount):
+            sheet.cell(row=line, column=column, value=amount).number_format = EURO_FORMAT
+    totals_line = len(rows) + 2
+    _text_cell(sheet, totals_line, 1, "Total")
+    _text_cell(sheet, totals_line, 2, f"{len(rows)} dossier" if len(rows) < 2 else f"{len(rows)} dossiers")
+    sums = [sum(row.amounts[year] for row in rows) for year in range(len(years))]
+    for column, amount in enumerate((*sums, sum(sums)), start=first_amount):
+        sheet.cell(row=totals_line, column=column, value=amount).number_format = EURO_FORMAT
+    for column in range(1, len(columns) + 1):
+        sheet.cell(row=totals_line, column=column).font = bold
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    widths = [16, 32, 32, 16, 20, 12, 22, 22, 12, 30, 10, 10, 14] + [13] * (len(years) + 1)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    workbook.properties.creator = "Portail PTCE"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF ---
+
+
+def to_pdf(
+    rows: Iterable[ExportRow | Mapping[str, Any]],
+    years: Sequence[int | str],
+    *,
+    title: str,
+    call_title: str,
+    generated_at: dt.datetime,
+) -> bytes:
+    """A landscape A4 table with the same columns, amounts in French format, totals and page numbers.
+    The bytes depend only on the arguments (the date shown is `generated_at`, not the clock)."""
+    if generated_at.tzinfo is None:
+        raise ValueError("generated_at must be timezone-aware.")
+    rows = [_row(value, years) for value in rows]
+    sums = [sum(row.amounts[year] for row in rows) for year in range(len(years))]
+    context = {
+        "title": title,
+        "call_title": call_title,
+        "generated_display": format_paris_datetime(generated_at),
+        "created_w3c": generated_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "text_headers": HEADERS[: len(TEXT_FIELDS)],
+        "years": [str(year) for year in years],
+        "rows": [
+            {
+                "texts": _texts(row),
+                "mean_score": format_score(row.mean_score),
+                "calibrated_score": format_score(row.calibrated_score),
+                "decision": _text(row.decision),
+                "amounts": [format_euros(amount) for amount in row.amounts],
+                "total": format_euros(row.total),
+            }
+            for row in rows
+        ],
+        "count": len(rows),
+        "column_count": len(headers(years)),
+        "sums": [format_euros(amount) for amount in sums],
+        "grand_total": format_euros(sum(sums)),
+    }
+    return render_pdf(PDF_TEMPLATE, context)
