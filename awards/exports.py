@@ -11,7 +11,8 @@ the database. Text comes from applicants, so every export neutralises spreadshee
   comma ("72,5"). One line per dossier and no totals line, so the file sorts and filters cleanly.
 - XLSX: text cells are stored as strings (never formulas) with Excel's quote prefix on the
   dangerous ones, so the value stays the original text, inert even when a user edits the cell.
-- Both: control characters that XML 1.0 cannot carry are dropped.
+- Both: control characters that XML 1.0 cannot carry are dropped; in XLSX a carriage return
+  becomes a line feed, as any XML reader would make it.
 """
 
 from __future__ import annotations
@@ -174,7 +175,8 @@ def to_csv(rows: Iterable[ExportRow | Mapping[str, Any]], years: Sequence[int | 
 
 def _text_cell(sheet, row: int, column: int, text: str) -> None:
     cell = sheet.cell(row=row, column=column)
-    cell.value = text
+    # XML turns a bare carriage return into a line feed when the file is read: say so when writing.
+    cell.value = text.replace("\r\n", "\n").replace("\r", "\n")
     # openpyxl turns any string starting with "=" into a formula; "s" keeps it a string, and the
     # quote prefix keeps Excel from evaluating it when someone edits the cell.
     cell.data_type = "s"
