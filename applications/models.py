@@ -132,6 +132,7 @@ class Call(models.Model):
         "écart signalé entre évaluateurs (points sur 100)", default=25
     )
     is_published = models.BooleanField("visible des porteurs", default=True)
+    results_published_at = models.DateTimeField("résultats publiés le", null=True, blank=True, editable=False)
     last_dossier_number = models.PositiveIntegerField("dernier numéro attribué", default=0, editable=False)
     closed_at = models.DateTimeField("clôturé le", null=True, blank=True, editable=False)
     closing_summary_sent_at = models.DateTimeField("bilan de clôture envoyé le", null=True, blank=True, editable=False)

@@ -17,6 +17,6 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("programme/", include("reviews.urls")),
+    path("", include("reviews.urls")),
     path("", include("applications.urls")),
 ]

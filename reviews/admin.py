@@ -13,7 +13,7 @@ from applications.models import Attachment
 
 from . import services
 from .forms import ConflictCheckForm, ReviewForm, UnlockForm
-from .models import Assignment, Conflict, Criterion, Review, ReviewerProfile, ReviewUnlock
+from .models import Assignment, Conflict, Criterion, Message, Review, ReviewerProfile, ReviewUnlock
 
 
 def is_staff_member(request) -> bool:
@@ -172,6 +172,11 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
                 self.admin_site.admin_view(self.attachment_view),
                 name="reviews_assignment_attachment",
             ),
+            path(
+                "<int:pk>/messages/<int:message_pk>/",
+                self.admin_site.admin_view(self.message_attachment_view),
+                name="reviews_assignment_message_attachment",
+            ),
             *super().get_urls(),
         ]
 
@@ -263,6 +268,7 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
                 "review": review,
                 "content": dossier.current_submission.content if dossier.current_submission else {},
                 "submission": dossier.current_submission,
+                "thread": list(dossier.messages.select_related("author")),
                 "title": f"Évaluation du dossier {dossier.reference}",
             },
         )
@@ -281,6 +287,9 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
+    def message_attachment_view(self, request, pk, message_pk):
+        return _message_file(self.confirmed_assignment(request, pk), message_pk)
+
     def attachment_view(self, request, pk, uuid):
         assignment = self.confirmed_assignment(request, pk)
         submission = assignment.dossier.current_submission
@@ -291,6 +300,15 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
         response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def _message_file(assignment, message_pk):
+    message = get_object_or_404(Message, pk=message_pk, dossier=assignment.dossier)
+    if not message.attachment:
+        raise Http404
+    response = FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def is_reviewed(assignment) -> bool:

@@ -78,3 +78,12 @@ class StaffConflictForm(forms.ModelForm):
     class Meta:
         model = Conflict
         fields = ["reviewer", "dossier", "reason"]
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label="Votre message", widget=forms.Textarea(attrs={"rows": 4}))
+    attachment = forms.FileField(
+        label="Pièce jointe (facultative)",
+        required=False,
+        help_text="PDF, PNG, JPEG, DOCX, XLSX, ODT ou ODS ; le format est vérifié d'après le contenu du fichier.",
+    )

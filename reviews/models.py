@@ -209,3 +209,30 @@ class ReviewUnlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review} — {self.at:%d/%m/%Y}"
+
+
+class Message(models.Model):
+    """A message in a dossier's clarification thread between program staff and the team.
+    Answers never change a submitted version: they are shown beside it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="messages", verbose_name="dossier")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="auteur"
+    )
+    from_staff = models.BooleanField("de l'équipe du programme", default=False)
+    body = models.TextField("message")
+    attachment = models.FileField("pièce jointe", blank=True)
+    attachment_name = models.CharField(max_length=150, blank=True)
+    attachment_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField("envoyé le", auto_now_add=True)
+    read_by = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name="lu par")
+
+    history = HistoricalRecords(excluded_fields=["read_by"])
+
+    class Meta:
+        verbose_name = "message"
+        verbose_name_plural = "messages"
+        ordering = ["dossier", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} — {self.created_at:%d/%m/%Y %H:%M}"

@@ -12,6 +12,24 @@ from . import services
     retry_backoff=30,
     retry_backoff_max=600,
     max_retries=8,
+    acks_late=True,
 )
 def send_reviewer_reminder_task(*, call_id: int, reviewer_id: int) -> int:
     return services.send_reviewer_reminder(call_id, reviewer_id)
+
+
+@shared_task(
+    base=OutboxTask,
+    name="reviews.tasks.send_message_notification_task",
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=8,
+    acks_late=True,
+)
+def send_message_notification_task(*, message_id: int) -> int:
+    from .messages import send_message_notification
+    from .models import Message
+
+    message = Message.objects.filter(pk=message_id).select_related("dossier__consortium").first()
+    return send_message_notification(message) if message else 0

@@ -5,9 +5,12 @@ from . import views
 app_name = "reviews"
 
 urlpatterns = [
-    path("", views.call_list, name="call-list"),
-    path("appels/<slug:slug>/attribution/", views.assignment_page, name="assignment"),
-    path("appels/<slug:slug>/classement/", views.ranking_page, name="ranking"),
-    path("appels/<slug:slug>/evaluateurs/", views.progress_page, name="progress"),
-    path("appels/<slug:slug>/evaluateurs/relancer/", views.remind_reviewers, name="remind"),
+    path("programme/", views.call_list, name="call-list"),
+    path("programme/appels/<slug:slug>/attribution/", views.assignment_page, name="assignment"),
+    path("programme/appels/<slug:slug>/classement/", views.ranking_page, name="ranking"),
+    path("programme/appels/<slug:slug>/evaluateurs/", views.progress_page, name="progress"),
+    path("programme/appels/<slug:slug>/evaluateurs/relancer/", views.remind_reviewers, name="remind"),
+    path("programme/dossiers/<int:pk>/questions/", views.staff_thread, name="staff-thread"),
+    path("dossiers/<int:pk>/questions/", views.team_thread, name="team-thread"),
+    path("dossiers/<int:pk>/questions/<int:message_pk>/piece/", views.message_attachment, name="message-attachment"),
 ]

@@ -1,13 +1,20 @@
 """Program staff pages for reviewing: automatic assignment, ranking, reviewer progress."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import program_staff_required
+from applications.access import dossier_for
 from applications.models import Call, Dossier, Maturity, Region, Sector, TerritoryPriority
 
 from . import services
+from .forms import MessageForm
+from .messages import mark_thread_read, post_message
+from .models import Message
 from .ranking import rank_call, reviewer_progress
 
 
@@ -75,3 +82,66 @@ def remind_reviewers(request, slug):
     count = services.remind_reviewers(call, by=request.user)
     messages.success(request, f"Relance envoyée à {count} évaluateur(s) ayant des évaluations en attente.")
     return redirect("reviews:progress", slug=call.slug)
+
+
+def _thread(request, dossier, *, from_staff: bool, template: str, can_post: bool):
+    form = MessageForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_post:
+            raise PermissionDenied("Votre rôle ne permet pas d'écrire dans ce fil.")
+        if form.is_valid():
+            try:
+                post_message(
+                    dossier,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    from_staff=from_staff,
+                    upload=form.cleaned_data.get("attachment"),
+                )
+            except ValidationError as refusal:
+                if hasattr(refusal, "error_dict"):
+                    for field, errors in refusal.message_dict.items():
+                        for error in errors:
+                            form.add_error(field if field in form.fields else None, error)
+                else:
+                    form.add_error("attachment", refusal.messages[0])
+            else:
+                mark_thread_read(dossier, request.user)
+                messages.success(request, "Message envoyé.")
+                return redirect(request.path)
+    thread = list(dossier.messages.select_related("author"))
+    mark_thread_read(dossier, request.user)
+    return render(request, template, {"dossier": dossier, "thread": thread, "form": form, "can_post": can_post})
+
+
+@login_required
+def team_thread(request, pk):
+    dossier, membership = dossier_for(request.user, pk, edit=request.method == "POST")
+    if dossier.current_submission_id is None:
+        raise Http404("Aucune question sur un dossier non déposé.")
+    return _thread(
+        request, dossier, from_staff=False, template="reviews/thread_team.html", can_post=membership.can_edit
+    )
+
+
+@program_staff_required
+def staff_thread(request, pk):
+    dossier = get_object_or_404(
+        Dossier.objects.select_related("consortium", "call"), pk=pk, current_submission__isnull=False
+    )
+    return _thread(request, dossier, from_staff=True, template="reviews/thread_staff.html", can_post=True)
+
+
+@login_required
+def message_attachment(request, pk, message_pk):
+    """The file of a thread message: for the dossier's team and program staff only."""
+    if request.user.is_program_staff:
+        dossier = get_object_or_404(Dossier, pk=pk)
+    else:
+        dossier, _membership = dossier_for(request.user, pk)
+    message = get_object_or_404(Message, pk=message_pk, dossier=dossier)
+    if not message.attachment:
+        raise Http404
+    response = FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
