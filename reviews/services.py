@@ -330,7 +330,8 @@ def auto_assign(call: Call, *, by, due_at: dt.datetime | None = None) -> Assignm
             ],
             ignore_conflicts=True,
         )
-        Dossier.objects.filter(pk__in=dossier_ids, status=Dossier.Status.SUBMITTED).update(
+        # Only dossiers that now have a reviewer are under review; uncovered ones stay submitted.
+        Dossier.objects.filter(pk__in=dossier_ids, status=Dossier.Status.SUBMITTED, assignments__isnull=False).update(
             status=Dossier.Status.UNDER_REVIEW
         )
     return result

@@ -7,17 +7,18 @@ from applications.models import Call, Consortium, Dossier
 from demo.data import demo_siret, next_deadline
 
 
-def test_load_demo_is_idempotent_and_prints_one_login_per_role(db, capsys):
+def test_load_demo_is_idempotent_and_prints_one_login_per_role(db, media, capsys):
     call_command("load_demo")
     call_command("load_demo")
 
     output = capsys.readouterr().out
     assert output.count("porteur@demo.ptce.fr") == 2
     assert "programme@demo.ptce.fr" in output
-    assert User.objects.filter(email__endswith="@demo.ptce.fr").count() == 4
+    assert User.objects.filter(email__endswith="@demo.ptce.fr").count() == 12
     assert sorted(Call.objects.values_list("slug", flat=True)) == ["ptce-2013", "ptce-demo"]
     assert Consortium.objects.filter(name="Cité Phares").count() == 1
-    assert Dossier.objects.count() == 1
+    assert Dossier.objects.filter(call__slug="ptce-demo").count() == 1
+    assert Dossier.objects.filter(call__slug="ptce-2013", current_submission__isnull=False).count() == 60
 
 
 def test_demo_open_call_closes_next_30_october():

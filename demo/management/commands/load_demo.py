@@ -4,7 +4,15 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role, add_role
-from demo.data import load_calls, load_cite_phares
+from applications.models import Region, Sector
+from demo.data import (
+    demo_reviewer_emails,
+    ensure_reviewer_profile,
+    load_2013_dataset,
+    load_calls,
+    load_cite_phares,
+    load_demo_reviewers,
+)
 
 DEMO_PASSWORD = "demo-ptce-2013"
 
@@ -32,10 +40,21 @@ class Command(BaseCommand):
                 add_role(user, role)
             EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
             users[role] = user
+        reviewer = users[Role.REVIEWER]
+        ensure_reviewer_profile(reviewer, home_region=Region.ILE_DE_FRANCE, sectors=[Sector.INSERTION])
+        load_demo_reviewers(password=DEMO_PASSWORD)
         _call_2013, open_call = load_calls()
         load_cite_phares(users[Role.APPLICANT], open_call)
+        dataset = load_2013_dataset(reviewer=reviewer)
+        if dataset is not None:
+            self.stdout.write(
+                f"Appel 2013 : {dataset.dossiers} dossiers déposés, {dataset.assignments} évaluations attribuées, "
+                f"{dataset.reviews} remises."
+            )
 
         self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})")
         for email, _first, _last, role in DEMO_USERS:
             label = role.label if role else "Super-administrateur"
             self.stdout.write(f"  {label:<22} {email}")
+        emails = demo_reviewer_emails()
+        self.stdout.write(f"  {Role.REVIEWER.label:<22} {emails[0]} … {emails[-1]}")
