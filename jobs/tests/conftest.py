@@ -29,10 +29,6 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 QUEUES = "default,pdf,email"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "fault: runs real Redis, worker and beat processes and breaks them on purpose")
-
-
 def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.1):
     """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -136,14 +132,12 @@ def redis_server(tmp_path_factory):
 
 
 def _reset_connection_pools() -> None:
-    """Make the next publish or control message open a connection to the current broker_url."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Make the next publish or control message open a connection to the current broker_url.
+
+    The old pools are dropped, not closed: other objects (the producer pool, a worker thread of
+    another test) may still hold them, and a closed pool refuses every later acquire."""
     celery_app._pool = None
     with contextlib.suppress(AttributeError, KeyError):
-        producers = celery_app.__dict__["amqp"]._producer_pool
-        if producers is not None:
-            producers.force_close_all()
         celery_app.__dict__["amqp"]._producer_pool = None
 
 
