@@ -36,7 +36,9 @@ class DossierLocked(Exception):
 def locked_reason(dossier: Dossier, *, at=None) -> str | None:
     """Why the team cannot edit the dossier's working copy at `at` (default: now), or None."""
     moment = at or clock.now()
-    if dossier.status in (Dossier.Status.UNDER_REVIEW, Dossier.Status.LAUREATE, Dossier.Status.NOT_SELECTED):
+    if dossier.status in (Dossier.Status.LAUREATE, Dossier.Status.NOT_SELECTED):
+        return "Les résultats sont publiés : le dossier ne peut plus être modifié."
+    if dossier.status == Dossier.Status.UNDER_REVIEW:
         return "Le dossier est en instruction : il ne peut plus être modifié."
     if dossier.status == Dossier.Status.EXPIRED:
         return "Le dossier n'a pas été déposé avant la date limite : il ne peut plus être modifié."

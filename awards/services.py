@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -177,6 +178,97 @@ def approve_report(report: ActivityReport, *, by) -> None:
         following = report.award.tranches.filter(position=report.year_index + 1, status=Tranche.Status.PLANNED).first()
         if following:
             set_tranche_status(following, Tranche.Status.PAYABLE, by=by)
+
+
+def record_selection(
+    call: Call, *, selected_ids: list[int], committee_date: dt.date, rationale: str = "", by
+) -> list[Decision]:
+    """Record the committee's selection in one step: the selected dossiers become laureates
+    (awarded what they asked), the other dossiers under review are not selected when an
+    eliminatory threshold removed them and on the waiting list otherwise. All or nothing:
+    refused (French message) when the selection would exceed the envelope, names a dossier that
+    cannot receive a decision, or the results are already published."""
+    from reviews.ranking import rank_call
+
+    with transaction.atomic():
+        # The call row is locked first, as set_award does: the check below and the awards
+        # written after it see the same envelope and no concurrent award.
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        if call.results_published_at:
+            raise ValidationError("Les résultats de cet appel sont publiés : les décisions ne peuvent plus changer.")
+        dossiers = {
+            dossier.pk: dossier
+            for dossier in Dossier.objects.filter(
+                call=call,
+                status__in=[Dossier.Status.SUBMITTED, Dossier.Status.UNDER_REVIEW],
+                current_submission__isnull=False,
+            ).select_related("current_submission")
+        }
+        for dossier in dossiers.values():
+            dossier.call = call
+        selected = list(dict.fromkeys(selected_ids))
+        unknown = [pk for pk in selected if pk not in dossiers]
+        if unknown:
+            raise ValidationError("La sélection contient un dossier qui ne peut pas recevoir de décision.")
+        total = sum(sum(requested_amounts(dossiers[pk])) for pk in selected)
+        if total > call.envelope:
+            raise EnvelopeExceeded(
+                f"La sélection demande {format_euros(total)} pour une enveloppe de {format_euros(call.envelope)} : "
+                "elle n'est pas enregistrée."
+            )
+        eliminated = {row.dossier.pk for row in rank_call(call).rows if row.eliminated_by}
+        decisions = []
+        # Other outcomes first: their awards are removed before the laureates' are checked.
+        for pk, dossier in dossiers.items():
+            if pk in selected:
+                continue
+            outcome = Decision.Outcome.NOT_SELECTED if pk in eliminated else Decision.Outcome.WAITING_LIST
+            decisions.append(
+                record_decision(dossier, outcome=outcome, committee_date=committee_date, rationale=rationale, by=by)
+            )
+        for pk in selected:
+            decisions.append(
+                record_decision(
+                    dossiers[pk],
+                    outcome=Decision.Outcome.LAUREATE,
+                    committee_date=committee_date,
+                    rationale=rationale,
+                    by=by,
+                )
+            )
+    return decisions
+
+
+# --- Activity reports ---
+
+
+def add_report(award: Award, *, year_index: int, uploaded_file, by) -> ActivityReport:
+    """Store a laureate's yearly report, once results are published. The file is identified by its
+    content (French refusal otherwise) and stored under a generated name; a year whose report is
+    approved takes no more."""
+    from applications.uploads import inspect_upload
+
+    if not Call.objects.filter(pk=award.call_id, results_published_at__isnull=False).exists():
+        raise ValidationError("Les rapports se déposent une fois les résultats publiés.")
+    if not 1 <= year_index <= len(award.amounts):
+        raise ValidationError("Cette année ne fait pas partie du programme financé.")
+    info = inspect_upload(uploaded_file, max_bytes=settings.ATTACHMENT_MAX_BYTES)
+    with transaction.atomic():
+        if award.reports.filter(year_index=year_index, approved_at__isnull=False).exists():
+            raise ValidationError("Le rapport de cette année est déjà approuvé.")
+        report = ActivityReport(
+            award=award,
+            year_index=year_index,
+            original_name=info.safe_name,
+            sha256=info.sha256,
+            uploaded_by=by,
+        )
+        report._history_user = by
+        report.file.save(
+            f"rapports/{award.call_id}/{award.pk}/{uuid.uuid4().hex}.{info.extension}", uploaded_file, save=False
+        )
+        report.save()
+    return report
 
 
 # --- Ledger ---

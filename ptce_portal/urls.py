@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("reviews.urls")),
+    path("", include("awards.urls")),
     path("", include("applications.urls")),
 ]
