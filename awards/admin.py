@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from accounts.admin import NarrowedHistoryAdmin
+from applications.admin import CallAdmin
 from applications.models import Call
 from applications.sections import format_euros
 
@@ -424,3 +425,22 @@ class DecisionLetterAdmin(NarrowedHistoryAdmin):
     def release(self, request, queryset):
         count = services.release_letters(list(queryset.filter(released_at__isnull=True)), by=request.user)
         self.message_user(request, f"{count} lettre(s) libérée(s) : elles partent par e-mail.", messages.SUCCESS)
+
+
+# The call's admin page, extended from the app that knows the awards (dependencies point one way).
+admin.site.unregister(Call)
+
+
+@admin.register(Call)
+class CallWithEnvelopeAdmin(CallAdmin):
+    readonly_fields = [*CallAdmin.readonly_fields, "envelope_status"]
+
+    @admin.display(description="enveloppe")
+    def envelope_status(self, call: Call) -> str:
+        if call.pk is None:
+            return "—"
+        book = services.ledger(call)
+        return (
+            f"{format_euros(book.awarded_total)} attribués, {format_euros(book.remaining)} restants "
+            f"sur {format_euros(book.envelope)} ; {book.laureates} lauréat(s) pour {book.target} visés."
+        )

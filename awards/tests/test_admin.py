@@ -221,3 +221,23 @@ def test_letters_are_editable_until_released_then_read_only(staff_client, call, 
     assert (letter.subject, letter.body) == ("Décision — relue", "Texte relu.")
     assert letter.released_by == program_staff
     assert 'name="body"' not in released_page
+
+
+def test_call_admin_page_shows_allocated_remaining_and_laureates(client, program_staff):
+    from applications.tests.factories import CallFactory
+
+    call = CallFactory(envelope=500_000, target_laureates=2)
+    services.record_decision(
+        submitted_with_request(call, (100_000, 100_000, 100_000)),
+        outcome=Decision.Outcome.LAUREATE,
+        committee_date=dt.date(2014, 1, 15),
+        by=program_staff,
+    )
+    client.force_login(program_staff)
+
+    page = client.get(reverse("admin:applications_call_change", args=[call.pk])).content.decode()
+
+    assert (
+        "300\u202f000\u00a0€ attribués, 200\u202f000\u00a0€ restants sur 500\u202f000\u00a0€ ; 1 lauréat(s) pour 2 visés."
+        in page
+    )
