@@ -450,10 +450,12 @@ def _split(rng: random.Random, total: int, shares: list[float], step: int = 100)
     return parts
 
 
-def requested_total(rng: random.Random) -> int:
-    """The grant asked over three years: log-normal around 125 k€, within 72-290 k€, by 500 €."""
+def requested_total(rng: random.Random, merit: float = 0.0) -> int:
+    """The grant asked over three years: log-normal around 125 k€, within 72-290 k€, by 500 €.
+    Stronger poles (higher merit: older, larger) tend to ask more, as in the real call, so the
+    best-ranked dossiers use up the envelope and ranking order alone is not the best selection."""
     while True:
-        amount = round(rng.lognormvariate(math.log(125_000), 0.33) / 500) * 500
+        amount = round(rng.lognormvariate(math.log(125_000) + 0.25 * merit, 0.3) / 500) * 500
         if REQUESTED_MIN <= amount <= REQUESTED_MAX:
             return amount
 
@@ -522,9 +524,9 @@ def _organisation(rng: random.Random, kind: str, place: tuple, taken: set[str], 
     }
 
 
-def _budget(rng: random.Random, years: int) -> dict[str, str]:
+def _budget(rng: random.Random, years: int, merit: float) -> dict[str, str]:
     """A balanced budget: each year, expenses = grant requested + co-funding, amounts as typed."""
-    requested = _split(rng, requested_total(rng), [rng.uniform(0.8, 1.2) for _ in range(years)], step=500)
+    requested = _split(rng, requested_total(rng, merit), [rng.uniform(0.8, 1.2) for _ in range(years)], step=500)
     data = {}
     for index, grant in enumerate(requested):
         share = rng.uniform(0.25, 0.5)  # the State's grant is a part of the project's budget
@@ -549,7 +551,9 @@ def _budget(rng: random.Random, years: int) -> dict[str, str]:
     return data
 
 
-def _sections(rng: random.Random, call: Call, consortium: dict, organisations: list[dict], owner: Person) -> dict:
+def _sections(
+    rng: random.Random, call: Call, consortium: dict, organisations: list[dict], owner: Person, merit: float
+) -> dict:
     name, commune = consortium["name"], consortium["communes"].split(",")[0]
     de_commune = of_place(commune)
     sectors = consortium["sectors"]
@@ -630,7 +634,7 @@ def _sections(rng: random.Random, call: Call, consortium: dict, organisations: l
         },
         "transition-ecologique": {"description": sentence(" ; ".join(text[1] for text in texts))},
         "gouvernance": {"description": governance[0], "decision_making": governance[1]},
-        "budget": _budget(rng, call.funding_years),
+        "budget": _budget(rng, call.funding_years, merit),
         "declaration": {
             "accepted": "on",
             "signatory_name": owner.full_name,
@@ -682,10 +686,10 @@ def plan_dossier(call: Call, *, seed: int, index: int, tag: str, end: dt.datetim
     domain = organisations[0]["email_domain"]
     owner = _person(rng, f"{tag}-{index:05d}", domain)
     editor = _person(rng, f"{tag}-{index:05d}r", domain) if rng.random() < 1 / 3 else None
-    sections = _sections(rng, call, consortium, organisations, owner)
     merit = (
         rng.gauss(0, 1) + (0.3 if consortium["maturity"] == Maturity.MATURE else 0) + (0.2 if priority != CITY else 0)
     )
+    sections = _sections(rng, call, consortium, organisations, owner, merit)
     return DossierPlan(
         index=index,
         consortium=consortium,

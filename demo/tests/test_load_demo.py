@@ -45,3 +45,12 @@ def test_load_ptce_2013_creates_the_call_as_the_seed_states(db, capsys):
     assert call.criteria.count() == 6
     assert call.criteria.filter(allows_not_applicable=True).count() == 1
     assert "déjà présent" in capsys.readouterr().out
+
+
+def test_demo_2013_call_shows_exact_selection_beating_rank_order(client, db, media):
+    call_command("load_demo")
+    client.force_login(User.objects.get(email="programme@demo.ptce.fr"))
+
+    page = client.get("/programme/appels/ptce-2013/selection/").content.decode()
+
+    assert "La sélection exacte obtient" in page
