@@ -21,12 +21,8 @@ EXECUTABLE_MESSAGE = "Ce fichier est un programme ex√©cutable : il ne peut pas √
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
+def _media(media):
+    return media
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from accounts.tests.factories import UserFactory
 from applications import deadlines, services
 from applications.models import Call, Dossier, DossierEvent, Membership, Reminder
 from applications.tests.factories import CallFactory, DossierFactory, add_member, complete_dossier
-from jobs.models import Job
+from jobs.tests.outbox import run_pending_jobs
 
 UTC = dt.UTC
 CLOSES = dt.datetime(2013, 10, 30, 23, 0, tzinfo=UTC)  # 31 Oct 2013 00:00 in Paris
@@ -19,15 +19,6 @@ CLOSES = dt.datetime(2013, 10, 30, 23, 0, tzinfo=UTC)  # 31 Oct 2013 00:00 in Pa
 @pytest.fixture
 def call(db):
     return CallFactory(opens_at=CLOSES - dt.timedelta(days=100), closes_at=CLOSES)
-
-
-def run_jobs():
-    """Run queued outbox jobs in-process, as the worker would (tasks by name)."""
-    import applications.tasks  # noqa: F401 - registers the tasks, as the worker does
-    from ptce_portal.celery import app
-
-    for job in Job.objects.pending().order_by("pk"):
-        app.tasks[job.task_name].apply(kwargs={**job.kwargs, "job_id": job.pk}, throw=True)
 
 
 def close_counting_queries(drafts: int) -> int:
@@ -52,8 +43,8 @@ def test_closing_twice_or_hours_late_gives_the_same_result_and_one_summary(call,
     DossierFactory(call=call)
     first = deadlines.close_due_calls(at=CLOSES + dt.timedelta(hours=5))
     second = deadlines.close_due_calls(at=CLOSES + dt.timedelta(hours=6))
-    run_jobs()
-    run_jobs()
+    run_pending_jobs()
+    run_pending_jobs()
 
     call.refresh_from_db()
     assert (first, second) == ([call.pk], [])
@@ -135,7 +126,7 @@ def test_each_reminder_goes_once_per_dossier_even_when_beat_runs_twice(call):
 
     for minutes in (0, 1, 1, 30):
         deadlines.send_due_reminders(at=CLOSES - dt.timedelta(hours=3) + dt.timedelta(minutes=minutes))
-        run_jobs()
+        run_pending_jobs()
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -158,7 +149,7 @@ def test_closing_summary_counts(call, db):
     DossierFactory(call=call)
     DossierFactory(call=call, status=Dossier.Status.WITHDRAWN)
     deadlines.close_due_calls(at=CLOSES)
-    run_jobs()
+    run_pending_jobs()
 
     assert Call.objects.get(pk=call.pk).closing_summary_sent_at is not None
     body = mail.outbox[0].body

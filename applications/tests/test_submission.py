@@ -14,15 +14,6 @@ from applications.tests.factories import CallFactory, complete_dossier
 PARIS = dt.timezone(dt.timedelta(hours=1))
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
-
-
 def at(moment, monkeypatch):
     """Set the portal's one clock (the database's in production) to `moment`."""
     monkeypatch.setattr(clock, "now", lambda: moment)

@@ -13,8 +13,8 @@ from applications.tests.factories import CallFactory, ConsortiumFactory, add_mem
 from awards import services
 from awards.models import ActivityReport, Decision, DecisionLetter
 from awards.tests.factories import submitted_with_request
-from awards.tests.test_publication import run_jobs
 from awards.tests.test_views import COMMITTEE
+from jobs.tests.outbox import run_pending_jobs
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -133,7 +133,7 @@ def test_after_publication_the_team_sees_the_decision_tranches_and_released_lett
 ):
     call, winner, _loser = decided
     publish(call, program_staff)
-    run_jobs()
+    run_pending_jobs()
     client.force_login(winner.consortium.created_by)
     url = reverse("applications:dossier-overview", args=[winner.pk])
 

@@ -8,17 +8,9 @@ from applications.tests.factories import CallFactory, add_member
 from awards import services
 from awards.models import Decision, DecisionLetter
 from awards.tests.factories import submitted_with_request
-from jobs.models import Job
+from jobs.tests.outbox import run_pending_jobs
 
 COMMITTEE = dt.date(2014, 1, 15)
-
-
-def run_jobs():
-    import awards.tasks  # noqa: F401 - registers the tasks, as the worker does
-    from ptce_portal.celery import app
-
-    for job in Job.objects.pending().order_by("pk"):
-        app.tasks[job.task_name].apply(kwargs={**job.kwargs, "job_id": job.pk}, throw=True)
 
 
 @pytest.fixture
@@ -58,7 +50,7 @@ def test_publication_sets_final_statuses_and_drafts_one_letter_per_dossier(decid
 def test_released_letters_go_once_per_member_with_the_pdf(decided, program_staff):
     call, winner, _loser = decided
     services.publish_results(call, by=program_staff)
-    run_jobs()  # renders the PDFs
+    run_pending_jobs()  # renders the PDFs
     letter = DecisionLetter.objects.get(decision__dossier=winner)
     letter.body = letter.body + "\nMessage relu par l'équipe."
     letter.save()
@@ -66,8 +58,8 @@ def test_released_letters_go_once_per_member_with_the_pdf(decided, program_staff
     services.release_letters(DecisionLetter.objects.all(), by=program_staff)
     services.release_letters(DecisionLetter.objects.all(), by=program_staff)
     services.publish_results(call, by=program_staff)
-    run_jobs()
-    run_jobs()
+    run_pending_jobs()
+    run_pending_jobs()
 
     to_winner = [m for m in mail.outbox if winner.reference in m.subject]
     assert sorted(r for m in to_winner for r in m.to) == letter.recipients

@@ -254,7 +254,7 @@ def test_publishing_twice_drafts_the_letters_once_and_released_letters_go_once_p
 ):
     from django.core import mail
 
-    from awards.tests.test_publication import run_jobs
+    from jobs.tests.outbox import run_pending_jobs
 
     call, first, second, third, out = decided
     client.force_login(program_staff)
@@ -262,11 +262,11 @@ def test_publishing_twice_drafts_the_letters_once_and_released_letters_go_once_p
 
     first_time = client.post(url, {"action": "publish"}, follow=True).content.decode()
     second_time = client.post(url, {"action": "publish"}, follow=True).content.decode()
-    run_jobs()  # renders the PDFs
+    run_pending_jobs()  # renders the PDFs
     client.post(url, {"action": "release"})
     client.post(url, {"action": "release"})
-    run_jobs()
-    run_jobs()
+    run_pending_jobs()
+    run_pending_jobs()
 
     assert "Résultats publiés. 4 lettre(s) de décision préparée(s)" in first_time
     assert "Résultats publiés. 0 lettre(s) de décision préparée(s)" in second_time

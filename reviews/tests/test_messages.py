@@ -8,17 +8,9 @@ from accounts.tests.factories import UserFactory
 from applications.models import Membership
 from applications.tests.factories import add_member
 from awards.tests.factories import submitted_with_request
-from jobs.models import Job
+from jobs.tests.outbox import run_pending_jobs
 from reviews import services
 from reviews.models import Message
-
-
-def run_jobs():
-    import reviews.tasks  # noqa: F401 - registers the tasks, as the worker does
-    from ptce_portal.celery import app
-
-    for job in Job.objects.pending().order_by("pk"):
-        app.tasks[job.task_name].apply(kwargs={**job.kwargs, "job_id": job.pk}, throw=True)
 
 
 @pytest.fixture
@@ -30,7 +22,7 @@ def test_staff_question_reaches_the_team_and_the_answer_reaches_staff(client, do
     submission_hash = dossier.current_submission.content_sha256
     client.force_login(program_staff)
     client.post(reverse("reviews:staff-thread", args=[dossier.pk]), {"body": "Pouvez-vous préciser le budget 2015 ?"})
-    run_jobs()
+    run_pending_jobs()
     assert mail.outbox[-1].to == [dossier.consortium.created_by.email]
 
     owner = dossier.consortium.created_by
@@ -39,7 +31,7 @@ def test_staff_question_reaches_the_team_and_the_answer_reaches_staff(client, do
     assert "1 non lu" in page
     pdf = SimpleUploadedFile("precisions.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
     client.post(reverse("reviews:team-thread", args=[dossier.pk]), {"body": "Voici le détail.", "attachment": pdf})
-    run_jobs()
+    run_pending_jobs()
 
     assert mail.outbox[-1].to == [program_staff.email]
     answer = Message.objects.get(from_staff=False)
