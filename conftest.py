@@ -81,3 +81,63 @@ def media(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
     return tmp_path
+
+
+# --- Browser tests (Playwright driving Debian's Chromium) ---
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps each phase's report on the test item, so a fixture can tell that the test failed.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser per module of browser tests.
+
+    Playwright's sync API keeps an event loop running in the test thread while it is started, so
+    Django's async-safety check would refuse every ORM call: it is switched off for exactly that
+    time. Not in pytest.ini: subprocesses would inherit it and `check --deploy` rightly fails
+    (async.E001) when the variable is set.
+    """
+    from ptce_portal.tests.browser import CHROMIUM, launch
+
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium absent : tests navigateur ignorés (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        playwright = sync_playwright().start()
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def open_page(request, chromium, live_server):
+    """Opens a page in a fresh browser context (its own cookies); on failure, keeps evidence of each."""
+    from ptce_portal.tests.browser import new_page, save_evidence
+
+    pages = []
+
+    def open_page():
+        page = new_page(chromium, live_server.url)
+        pages.append(page)
+        return page
+
+    yield open_page
+    report = getattr(request.node, "rep_call", None)
+    for index, page in enumerate(pages):
+        if report is not None and report.failed and not page.is_closed():
+            save_evidence(page, f"{request.node.name}-{index}")
+        page.context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
