@@ -138,3 +138,12 @@ def test_ledger_per_year(call, program_staff):
         (2016, 80_000, 70_000, 70_000, 0),
     ]
     assert (ledger.remaining, ledger.laureates) == (260_000, 1)
+
+
+def test_every_change_to_an_award_is_recorded_with_who_and_when(call, program_staff):
+    decision = laureate(submitted_with_request(call, (90_000, 80_000, 70_000)), program_staff)
+
+    services.set_award(decision, amounts=[50_000, 80_000, 70_000], by=program_staff)
+
+    changes = list(decision.award.history.order_by("history_date").values_list("history_user", "total"))
+    assert changes == [(program_staff.pk, 240_000), (program_staff.pk, 200_000)]

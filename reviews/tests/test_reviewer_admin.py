@@ -159,3 +159,20 @@ def test_staff_unlock_leaves_a_trace(client, setup, program_staff):
     unlock = ReviewUnlock.objects.get()
     assert (unlock.by, unlock.reason) == (program_staff, "Note saisie par erreur")
     assert review.history.first().history_user is None or review.history.count() >= 2
+
+
+def test_every_change_to_a_review_is_recorded_with_who_and_when(client, setup):
+    mine, criteria = setup["mine"], setup["criteria"]
+    services.confirm_no_conflict(mine, by=setup["reviewer"])
+    client.force_login(setup["reviewer"])
+
+    client.post(evaluate_url(mine), scores_post(criteria, ["4", "", ""]))
+    client.post(evaluate_url(mine), scores_post(criteria, ["4", "3", "na"], submit=True))
+
+    review = Review.objects.get(assignment=mine)
+    # Creation of the draft, its first save, then the submission: each by the reviewer.
+    assert list(review.history.order_by("history_date").values_list("history_user", "status")) == [
+        (setup["reviewer"].pk, "draft"),
+        (setup["reviewer"].pk, "draft"),
+        (setup["reviewer"].pk, "submitted"),
+    ]
