@@ -11,26 +11,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from jobs.services import OutboxTask
+from jobs.services import OUTBOX_RETRY, OutboxTask
 
 from . import deadlines
 from .documents import render_submission_pdf, send_submission_receipts
 from .models import Submission
 
-RETRY_OPTIONS = {
-    "autoretry_for": (Exception,),
-    # 30 s, 1, 2, 4, 8 min, then every 10 min (jittered): about 45 minutes in all, to ride out a
-    # mail server or storage outage before the job is marked failed for staff to retry.
-    "retry_backoff": 30,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-    # Acknowledged once done: a worker lost mid-task leaves it to be redelivered.
-    "acks_late": True,
-}
 
-
-@shared_task(base=OutboxTask, name="applications.tasks.render_submission_pdf_task", **RETRY_OPTIONS)
+@shared_task(base=OutboxTask, name="applications.tasks.render_submission_pdf_task", **OUTBOX_RETRY)
 def render_submission_pdf_task(*, submission_id: int) -> bool:
     submission = Submission.objects.filter(pk=submission_id).first()
     if submission is None:
@@ -38,7 +26,7 @@ def render_submission_pdf_task(*, submission_id: int) -> bool:
     return render_submission_pdf(submission)
 
 
-@shared_task(base=OutboxTask, name="applications.tasks.send_submission_receipts_task", **RETRY_OPTIONS)
+@shared_task(base=OutboxTask, name="applications.tasks.send_submission_receipts_task", **OUTBOX_RETRY)
 def send_submission_receipts_task(*, submission_id: int) -> int:
     submission = Submission.objects.filter(pk=submission_id).first()
     if submission is None:
@@ -46,12 +34,12 @@ def send_submission_receipts_task(*, submission_id: int) -> int:
     return send_submission_receipts(submission)
 
 
-@shared_task(base=OutboxTask, name="applications.tasks.send_closing_summary_task", **RETRY_OPTIONS)
+@shared_task(base=OutboxTask, name="applications.tasks.send_closing_summary_task", **OUTBOX_RETRY)
 def send_closing_summary_task(*, call_id: int) -> int:
     return deadlines.send_closing_summary(call_id)
 
 
-@shared_task(base=OutboxTask, name="applications.tasks.send_reminder_task", **RETRY_OPTIONS)
+@shared_task(base=OutboxTask, name="applications.tasks.send_reminder_task", **OUTBOX_RETRY)
 def send_reminder_task(*, dossier_id: int, kind: str) -> int:
     return deadlines.send_reminder(dossier_id, kind)
 

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from applications.models import Call, Dossier
+from applications.sections import format_euros
 from applications.services import set_status
 from jobs.services import enqueue
 
@@ -33,12 +34,6 @@ def requested_amounts(dossier: Dossier) -> list[int]:
         list(submission.content.get("budget", {}).get("requested", {}).get("amounts", []))
         or [0] * dossier.call.funding_years
     )
-
-
-def format_euros(amount: int) -> str:
-    from applications.sections import format_euros as french
-
-    return french(amount)
 
 
 # --- Decisions and awards ---

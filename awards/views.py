@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.decorators import program_staff_required
 from applications.access import dossier_for
+from applications.downloads import private_download
 from applications.models import Call, Dossier, Membership, Organisation, TerritoryPriority
 from applications.sections import format_euros
 from applications.uploads import SizeLimitUploadHandler
@@ -695,10 +696,7 @@ def letter_pdf(request, pk):
     ).first()
     if letter is None:
         raise Http404("La lettre de décision n'est pas disponible.")
-    response = FileResponse(letter.pdf.open("rb"), as_attachment=True, filename=f"decision-{dossier.reference}.pdf")
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True)
-    return response
+    return private_download(letter.pdf, f"decision-{dossier.reference}.pdf", "application/pdf")
 
 
 @csrf_exempt
@@ -769,7 +767,4 @@ def _reports_page(request, *, dossier, membership, award, size_limit):
 def report_download(request, pk, report_pk):
     _dossier, _membership, award = _published_award(request, pk)
     report = get_object_or_404(ActivityReport.objects.filter(award=award), pk=report_pk)
-    response = FileResponse(report.file.open("rb"), as_attachment=True, filename=report.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True)
-    return response
+    return private_download(report.file, report.original_name)

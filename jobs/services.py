@@ -93,6 +93,20 @@ def record_heartbeat(name: str) -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
 
 
+# Retry policy of every outbox task: 30 s, 1, 2, 4, 8 min, then every 10 min (jittered), about
+# 45 minutes in all, to ride out a mail server or storage outage before the job is marked
+# failed for staff to retry. Acknowledged once done: a worker lost mid-task leaves it to be
+# redelivered.
+OUTBOX_RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
 class OutboxTask(Task):
     """Base class of tasks sent through the outbox: the job is marked done on success and
     failed (with its error, visible in the admin) once retries are exhausted."""

@@ -3,12 +3,13 @@ never another reviewer's review, score, mean or any ordering derived from them."
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin import NarrowedHistoryAdmin
+from applications.downloads import private_download
 from applications.models import Attachment
 
 from . import services
@@ -283,9 +284,7 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
         submission = self.confirmed_assignment(request, pk).dossier.current_submission
         if submission is None or not submission.pdf_rendered_at:
             raise Http404("Le PDF n'est pas encore disponible.")
-        response = FileResponse(submission.pdf.open("rb"), as_attachment=True, filename=f"{submission.reference}.pdf")
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_download(submission.pdf, f"{submission.reference}.pdf", "application/pdf")
 
     def message_attachment_view(self, request, pk, message_pk):
         return _message_file(self.confirmed_assignment(request, pk), message_pk)
@@ -297,18 +296,14 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
         if str(uuid) not in submitted:
             raise Http404
         attachment = get_object_or_404(Attachment, dossier=assignment.dossier, uuid=uuid)
-        response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_download(attachment.file, attachment.original_name, attachment.content_type)
 
 
 def _message_file(assignment, message_pk):
     message = get_object_or_404(Message, pk=message_pk, dossier=assignment.dossier)
     if not message.attachment:
         raise Http404
-    response = FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(message.attachment, message.attachment_name)
 
 
 def is_reviewed(assignment) -> bool:

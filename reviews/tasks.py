@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from jobs.services import OutboxTask
+from jobs.services import OUTBOX_RETRY, OutboxTask
 
 from . import services
 
@@ -8,11 +8,7 @@ from . import services
 @shared_task(
     base=OutboxTask,
     name="reviews.tasks.send_reviewer_reminder_task",
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=8,
-    acks_late=True,
+    **OUTBOX_RETRY,
 )
 def send_reviewer_reminder_task(*, call_id: int, reviewer_id: int) -> int:
     return services.send_reviewer_reminder(call_id, reviewer_id)
@@ -21,11 +17,7 @@ def send_reviewer_reminder_task(*, call_id: int, reviewer_id: int) -> int:
 @shared_task(
     base=OutboxTask,
     name="reviews.tasks.send_message_notification_task",
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=8,
-    acks_late=True,
+    **OUTBOX_RETRY,
 )
 def send_message_notification_task(*, message_id: int) -> int:
     from .messages import send_message_notification

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import program_staff_required
 from applications.access import dossier_for
+from applications.downloads import private_download
 from applications.models import Call, Dossier, Maturity, Region, Sector, TerritoryPriority
 
 from . import services
@@ -142,6 +143,4 @@ def message_attachment(request, pk, message_pk):
     message = get_object_or_404(Message, pk=message_pk, dossier=dossier)
     if not message.attachment:
         raise Http404
-    response = FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(message.attachment, message.attachment_name)

@@ -8,15 +8,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..access import dossier_for
 from ..attachments import add_attachment, live_attachments, max_attachment_bytes, remove_attachment
+from ..downloads import private_download
 from ..forms.attachments import AttachmentUploadForm
 from ..models import Attachment, AttachmentType, Dossier, Membership
 from ..services import DossierLocked, locked_reason
@@ -135,15 +134,7 @@ def attachment_download(request, pk: int, uuid):
     version may refer to them). Always a download, never rendered by the browser."""
     dossier, _membership = dossier_for(request.user, pk)
     attachment = get_object_or_404(Attachment.objects.filter(dossier=dossier), uuid=uuid)
-    response = FileResponse(
-        attachment.file.storage.open(attachment.file.name, "rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True)
-    return response
+    return private_download(attachment.file, attachment.original_name, attachment.content_type)
 
 
 @login_required

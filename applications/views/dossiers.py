@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .. import services
 from ..access import consortium_for, dossier_for
+from ..downloads import private_download
 from ..models import Call, Consortium, Dossier, DossierSection, Membership, Submission
 from ..sections import SECTION_FORMS, SECTIONS_BY_KEY, BudgetForm
 
@@ -251,11 +252,4 @@ def submission_pdf(request, pk, version):
     _dossier, _membership, submission = _submission_for(request, pk, version)
     if not submission.pdf_rendered_at:
         raise Http404("Le PDF est en cours de production.")
-    response = FileResponse(
-        submission.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{submission.reference}.pdf",
-        content_type="application/pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(submission.pdf, f"{submission.reference}.pdf", "application/pdf")
