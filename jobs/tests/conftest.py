@@ -197,7 +197,8 @@ def database_url_for_subprocesses() -> str:
     user = quote(s["USER"] or "", safe="")
     password = quote(str(s["PASSWORD"] or ""), safe="")
     credentials = (user + (f":{password}" if password else "") + "@") if user else ""
-    host = s["HOST"] or ""
+    # A socket directory may come as HOST or, from a `?host=` DATABASE_URL, in OPTIONS.
+    host = s["HOST"] or s["OPTIONS"].get("host", "") or ""
     name = quote(s["NAME"])
     if host.startswith("/"):  # a Unix socket directory: django-environ reads it from the query string
         return f"postgres://{credentials}/{name}?host={quote(host)}"
