@@ -39,6 +39,16 @@ def program_staff(db):
     return UserFactory(role=Role.PROGRAM_STAFF)
 
 
+def sign_in(client, user):
+    """Signs `user` in on a test client the way the portal expects for their role.
+
+    Every test that needs a signed-in user goes through here, so a change to what a complete
+    sign-in means (a second factor for staff and reviewers) is made in one place.
+    """
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real worker thread consuming every queue of the real Redis broker.
