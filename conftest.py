@@ -5,8 +5,11 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
+from django.test import RequestFactory
 
+from accounts.middleware import LAST_SEEN_KEY
 from accounts.roles import Role
+from accounts.second_factor import record_second_factor, requires_second_factor
 from accounts.tests.factories import UserFactory
 from ptce_portal.celery import app as celery_app
 
@@ -46,7 +49,27 @@ def sign_in(client, user):
     sign-in means (a second factor for staff and reviewers) is made in one place.
     """
     client.force_login(user)
+    if requires_second_factor(user):
+        # As if they had typed a TOTP code at log-in: an authenticator app, the "mfa" step
+        # recorded in the session as allauth records it, and a fresh staff session.
+        authenticator = totp_authenticator(user)
+        request = RequestFactory().get("/")
+        request.session = client.session
+        request.user = user
+        record_second_factor(request, authenticator)
+        request.session[LAST_SEEN_KEY] = int(time.time())
+        request.session.set_expiry(0)
+        request.session.save()
     return client
+
+
+def totp_authenticator(user):
+    """The user's TOTP authenticator, created with a random secret if they have none."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    return existing or TOTP.activate(user, generate_totp_secret()).instance
 
 
 @pytest.fixture
@@ -130,13 +153,23 @@ def chromium():
 
 @pytest.fixture
 def open_page(request, chromium, live_server):
-    """Opens a page in a fresh browser context (its own cookies); on failure, keeps evidence of each."""
+    """Opens a page in a fresh browser context (its own cookies); on failure, keeps evidence of each.
+
+    Chromium reports every Content Security Policy violation on the console: a browser test whose
+    pages had any fails, so each journey also proves the policy breaks nothing it uses.
+    """
     from ptce_portal.tests.browser import new_page, save_evidence
 
     pages = []
+    csp_violations = []
+
+    def record_csp_violation(message):
+        if "Content Security Policy" in message.text:
+            csp_violations.append(f"{message.page.url if message.page else ''}: {message.text}")
 
     def open_page():
         page = new_page(chromium, live_server.url)
+        page.context.on("console", record_csp_violation)
         pages.append(page)
         return page
 
@@ -146,6 +179,8 @@ def open_page(request, chromium, live_server):
         if report is not None and report.failed and not page.is_closed():
             save_evidence(page, f"{request.node.name}-{index}")
         page.context.close()
+    if report is not None and report.passed and csp_violations:
+        pytest.fail("Content Security Policy violations:\n" + "\n".join(csp_violations))
 
 
 @pytest.fixture

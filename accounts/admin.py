@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -19,7 +20,14 @@ class NarrowedHistoryAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404
+        if request.method == "POST":
+            # Restoring a past version would save it directly, past the services' rules (locked
+            # reviews, frozen criteria, dossier states) and past permissions (view is enough here).
+            raise PermissionDenied("L'historique se consulte ; il ne restaure pas d'anciennes versions.")
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True  # hides the revert button: history_form_view refuses to restore
 
 
 @admin.register(User)
@@ -43,6 +51,17 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description=_("rôles"))
     def roles(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all())
+
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account (password, e-mail, rights) is changed by superusers only.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         # Only a superuser may hand out superuser or raw permissions.

@@ -10,7 +10,8 @@ def program_staff_required(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_program_staff:
+        # Admin access (is_staff) is what brings the second factor (accounts.middleware).
+        if not (request.user.is_program_staff and request.user.is_staff):
             raise PermissionDenied("Page réservée à l'équipe du programme.")
         return view(request, *args, **kwargs)
 

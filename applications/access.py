@@ -34,7 +34,8 @@ def consortium_for(user, pk: int, *, edit: bool = False, owner: bool = False) ->
 
 
 def dossier_for(user, pk: int, *, edit: bool = False) -> tuple[Dossier, Membership]:
-    dossier = Dossier.objects.visible_to(user).filter(pk=pk).first()
+    # The version that counts is shown on every dossier page (status banner): read with the dossier.
+    dossier = Dossier.objects.visible_to(user).select_related("current_submission").filter(pk=pk).first()
     if dossier is None:
         raise Http404("Aucun dossier ne correspond.")
     membership = membership_of(user, dossier.consortium_id)

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from jobs.services import enqueue
+from jobs.services import enqueue, enqueue_many
 
 from . import clock
 from .models import Call, Dossier, DossierEvent, Reminder
@@ -121,7 +121,7 @@ def send_due_reminders(*, at: dt.datetime | None = None) -> int:
     Dossiers with their own later deadline are not reminded of the call's.
     """
     moment = at or clock.now()
-    queued = 0
+    jobs = []
     with transaction.atomic():
         for kind in REMINDERS:
             with connection.cursor() as cursor:
@@ -135,16 +135,17 @@ def send_due_reminders(*, at: dt.datetime | None = None) -> int:
                         "window": kind.window,
                     },
                 )
-                dossier_ids = [row[0] for row in cursor.fetchall()]
-            for dossier_id in dossier_ids:
-                enqueue(
-                    "applications.tasks.send_reminder_task",
-                    key=f"reminder:{dossier_id}:{kind.code}",
-                    dossier_id=dossier_id,
-                    kind=kind.code,
-                )
-            queued += len(dossier_ids)
-    return queued
+                jobs += [
+                    (
+                        "applications.tasks.send_reminder_task",
+                        f"reminder:{dossier_id}:{kind.code}",
+                        {"dossier_id": dossier_id, "kind": kind.code},
+                    )
+                    for (dossier_id,) in cursor.fetchall()
+                ]
+        # One insert for all the reminders' jobs, whatever the number of drafts.
+        enqueue_many(jobs)
+    return len(jobs)
 
 
 def send_closing_summary(call_id: int) -> int:

@@ -488,6 +488,22 @@ class Attachment(models.Model):
         verbose_name="retiré par",
     )
 
+    class ScanStatus(models.TextChoices):
+        NOT_SCANNED = "not_scanned", "non analysée (pas d'antivirus configuré)"
+        PENDING = "pending", "en attente d'analyse"
+        CLEAN = "clean", "analysée, saine"
+        INFECTED = "infected", "infectée"
+
+    # Fails closed: with an antivirus configured, a file is neither downloadable nor counted for
+    # submission until scanned clean (see applications.antivirus).
+    USABLE_SCAN_STATUSES = (ScanStatus.NOT_SCANNED, ScanStatus.CLEAN)
+
+    scan_status = models.CharField(
+        "analyse antivirus", max_length=12, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
+    )
+    scanned_at = models.DateTimeField("analysée le", null=True, blank=True)
+    scan_signature = models.CharField("signature détectée", max_length=200, blank=True)
+
     class Meta:
         verbose_name = "pièce jointe"
         verbose_name_plural = "pièces jointes"
@@ -495,6 +511,11 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_usable(self) -> bool:
+        """May be downloaded and counts for submission: scanned clean, or no antivirus configured."""
+        return self.scan_status in self.USABLE_SCAN_STATUSES
 
 
 class Submission(models.Model):

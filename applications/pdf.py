@@ -38,6 +38,15 @@ PDF_OPTIONS = {"pdf_variant": "pdf/a-3u", "pdf_tags": True, "output_intent": "sr
 _SRGB_PROFILE = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
 
 
+# Rendering time and memory grow with the HTML: past this, the input is runaway, not a dossier
+# (text fields are capped by their forms). The task's time limits stop what remains too slow.
+PDF_MAX_HTML_BYTES = 8 * 1024 * 1024
+
+
+class PdfTooLarge(ValueError):
+    """The document to render is larger than PDF_MAX_HTML_BYTES: refused before WeasyPrint runs."""
+
+
 class RefusedURL(ValueError):
     """A URL the PDF renderer may not fetch. WeasyPrint logs it and renders without the resource."""
 
@@ -83,6 +92,9 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     """
     with translation.override("fr"):
         html = render_to_string(template_name, context)
+    size = len(html.encode())
+    if size > PDF_MAX_HTML_BYTES:
+        raise PdfTooLarge(f"Document too large to render: {size} bytes of HTML, limit {PDF_MAX_HTML_BYTES}.")
     try:
         return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(
             color_profiles={"srgb-archive": _srgb_profile()}, **PDF_OPTIONS

@@ -6,12 +6,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from jobs.services import enqueue
+from jobs.services import enqueue_many
 
 from . import clock
 from .models import Call, Consortium, Dossier, DossierEvent, DossierSection, OrganisationKind, Sector, Submission
@@ -65,16 +65,25 @@ class IllegalTransition(Exception):
     pass
 
 
-def set_status(dossier: Dossier, to: str, *, by, reason: str = "", kind: str = DossierEvent.Kind.STATUS) -> bool:
+def set_status(
+    dossier: Dossier,
+    to: str,
+    *,
+    by,
+    reason: str = "",
+    kind: str = DossierEvent.Kind.STATUS,
+    also_save: tuple[str, ...] = (),
+) -> bool:
     """Move the dossier to status `to`: nothing on the same status, refusal for an illegal move,
-    one event row per move. Returns whether the status changed."""
+    one event row per move. Returns whether the status changed. `also_save` names other fields
+    changed by the caller, written in the same update (one row, one history entry)."""
     if dossier.status == to:
         return False
     if to not in Dossier.TRANSITIONS[dossier.status]:
         raise IllegalTransition(f"{dossier.status} → {to}")
     previous = dossier.status
     dossier.status = to
-    dossier.save(update_fields=["status", "updated_at"])
+    dossier.save(update_fields=["status", "updated_at", *also_save])
     DossierEvent.objects.create(dossier=dossier, kind=kind, by=by, from_status=previous, to_status=to, reason=reason)
     return True
 
@@ -162,7 +171,7 @@ def section_states(dossier: Dossier, sections: dict[str, DossierSection] | None 
 
 def missing_items(dossier: Dossier) -> list[Missing]:
     """Everything that blocks submission, each with the page where it is fixed."""
-    from .attachments import missing_attachment_types
+    from .attachments import missing_attachment_types, unusable_attachments
     from .consortia import composition_problems
 
     missing = [
@@ -179,6 +188,13 @@ def missing_items(dossier: Dossier) -> list[Missing]:
             reverse("applications:attachment-list", args=[dossier.pk]),
         )
         for attachment_type in missing_attachment_types(dossier)
+    ]
+    missing += [
+        Missing(
+            f"Pièce jointe en attente d'analyse antivirus : {attachment.original_name}",
+            reverse("applications:attachment-list", args=[dossier.pk]),
+        )
+        for attachment in unusable_attachments(dossier)
     ]
     missing += [
         Missing(problem, reverse("applications:consortium-detail", args=[dossier.consortium_id]))
@@ -293,6 +309,8 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
     time, hash) exists as soon as this returns.
     """
     with transaction.atomic():
+        # Not joined with current_submission: a submission waiting for this lock would see the
+        # joined row of its snapshot (none yet), not the one the first submission just created.
         dossier = (
             Dossier.objects.select_for_update(of=("self",)).select_related("call", "consortium").get(pk=dossier.pk)
         )
@@ -305,6 +323,8 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
         reason = locked_reason(dossier, at=moment)
         if reason and dossier.status != Dossier.Status.WITHDRAWN:
             raise SubmissionRefused([reason])
+        # Read once for both the completeness check and the snapshot.
+        prefetch_related_objects([dossier], "sections", "consortium__organisations")
         missing = missing_items(dossier)
         if missing:
             raise SubmissionRefused([item.label for item in missing])
@@ -314,11 +334,8 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
         if previous is not None and previous.content_sha256 == digest and dossier.status == Dossier.Status.SUBMITTED:
             raise SubmissionRefused(["Ce dossier est déjà déposé et n'a pas été modifié depuis."])
         if dossier.number is None:
-            call = Call.objects.select_for_update().get(pk=dossier.call_id)
-            call.last_dossier_number += 1
-            call.save(update_fields=["last_dossier_number"])
-            dossier.number = call.last_dossier_number
-            dossier.reference = f"{call.reference_prefix}-{dossier.number:04d}"
+            dossier.number = next_dossier_number(dossier.call_id)
+            dossier.reference = f"{dossier.call.reference_prefix}-{dossier.number:04d}"
         version = (previous.version if previous else 0) + 1
         submission = Submission.objects.create(
             dossier=dossier,
@@ -330,8 +347,11 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
             content_sha256=digest,
         )
         dossier.current_submission = submission
-        dossier.save(update_fields=["number", "reference", "current_submission", "updated_at"])
-        if not set_status(dossier, Dossier.Status.SUBMITTED, by=by, kind=DossierEvent.Kind.SUBMISSION):
+        numbered = ("number", "reference", "current_submission")
+        if not set_status(
+            dossier, Dossier.Status.SUBMITTED, by=by, kind=DossierEvent.Kind.SUBMISSION, also_save=numbered
+        ):
+            dossier.save(update_fields=[*numbered, "updated_at"])
             DossierEvent.objects.create(
                 dossier=dossier,
                 kind=DossierEvent.Kind.SUBMISSION,
@@ -340,24 +360,44 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
                 to_status=dossier.status,
                 data={"reference": submission.reference},
             )
-        enqueue(
-            "applications.tasks.render_submission_pdf_task", key=f"pdf:{submission.pk}", submission_id=submission.pk
-        )
-        enqueue(
-            "applications.tasks.send_submission_receipts_task",
-            key=f"receipts:{submission.pk}",
-            submission_id=submission.pk,
+        enqueue_many(
+            [
+                (
+                    "applications.tasks.render_submission_pdf_task",
+                    f"pdf:{submission.pk}",
+                    {"submission_id": submission.pk},
+                ),
+                (
+                    "applications.tasks.send_submission_receipts_task",
+                    f"receipts:{submission.pk}",
+                    {"submission_id": submission.pk},
+                ),
+            ]
         )
     return submission
+
+
+def next_dossier_number(call_id: int) -> int:
+    """The call's next gapless dossier number, in one statement: the update locks the call row
+    until the caller's transaction ends, so concurrent submissions get consecutive numbers. The
+    counter is bookkeeping, not a change of the call: no history row (the number is recorded in
+    the dossier's own history)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE applications_call SET last_dossier_number = last_dossier_number + 1 WHERE id = %s "
+            "RETURNING last_dossier_number",
+            [call_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def has_unsubmitted_changes(dossier: Dossier) -> bool:
     if dossier.current_submission is None:
         return False
     since = dossier.current_submission.submitted_at
-    return (
-        dossier.sections.filter(updated_at__gt=since).exists()
-        or dossier.attachments.filter(Q(uploaded_at__gt=since) | Q(removed_at__gt=since)).exists()
+    # The dossier's few sections, from the prefetch when the caller has one (the overview does).
+    return any(section.updated_at > since for section in dossier.sections.all()) or (
+        dossier.attachments.filter(Q(uploaded_at__gt=since) | Q(removed_at__gt=since)).exists()
     )
 
 

@@ -14,6 +14,7 @@ from celery import shared_task
 from jobs.services import OUTBOX_RETRY, OutboxTask
 
 from . import deadlines
+from .attachments import scan_attachment
 from .documents import render_submission_pdf, send_submission_receipts
 from .models import Submission
 
@@ -42,6 +43,12 @@ def send_closing_summary_task(*, call_id: int) -> int:
 @shared_task(base=OutboxTask, name="applications.tasks.send_reminder_task", **OUTBOX_RETRY)
 def send_reminder_task(*, dossier_id: int, kind: str) -> int:
     return deadlines.send_reminder(dossier_id, kind)
+
+
+@shared_task(base=OutboxTask, name="applications.tasks.scan_attachment_task", **OUTBOX_RETRY)
+def scan_attachment_task(*, attachment_id: int) -> str | None:
+    # clamd still down raises AntivirusUnavailable: retried with backoff, then "En échec" for staff.
+    return scan_attachment(attachment_id)
 
 
 # Periodic bookkeeping, from beat. Idempotent: running late, twice or concurrently is harmless.

@@ -13,7 +13,9 @@ Accepted kinds and how each is recognised (the first bytes and the structure, no
   OpenDocument text (or spreadsheet) type.
 
 Images are also refused when their first kilobyte holds ``<html`` or ``<script``: a browser
-that sniffs content would otherwise run it as a web page. ZIP-based documents are checked
+that sniffs content would otherwise run it as a web page. Any non-PDF is refused when its first
+kilobyte holds ``%PDF-``: PDF readers look for the header that far, so such a file is also a PDF
+(a polyglot: an image or a document for us, a PDF with its own scripts for a reader). ZIP-based documents are checked
 against decompression bombs from their central directory only: nothing is ever extracted.
 Everything else is refused, with a clearer message for executables, scripts and markup.
 
@@ -146,6 +148,17 @@ def _scan(uploaded_file, *, max_bytes: int) -> tuple[int, str, bytes]:
 
 
 def _identify(uploaded_file, *, head: bytes) -> Kind:
+    kind = _identify_kind(uploaded_file, head=head)
+    if kind is not PDF and b"%PDF-" in head:
+        raise _refused(
+            "Ce fichier contient aussi un document PDF caché : il est refusé par sécurité. "
+            "Enregistrez-le de nouveau depuis votre logiciel.",
+            "polyglot",
+        )
+    return kind
+
+
+def _identify_kind(uploaded_file, *, head: bytes) -> Kind:
     if head.startswith(b"%PDF-"):
         uploaded_file.seek(0)
         if zipfile.is_zipfile(uploaded_file):
@@ -267,18 +280,36 @@ def safe_name(name: str, extension: str) -> str:
     return f"{stem or DEFAULT_STEM}{suffix}"
 
 
-class SizeLimitUploadHandler(FileUploadHandler):
-    """First upload handler of a request: skips a file as soon as more than `max_bytes` arrive.
+# Room for the form's other fields and the multipart headers around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
 
-    The handlers behind it (memory, temporary file) never receive more than the limit, so a
-    100 MB upload fills neither memory nor disk; the rest of the body is read and discarded.
-    The file is then missing from request.FILES and `too_large` tells the view why.
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First upload handler of a request: skips a file that cannot fit in `max_bytes`.
+
+    When the request announces a body larger than the limit plus the form's overhead, the file is
+    skipped before its first byte; otherwise as soon as more than `max_bytes` arrive. Either way
+    the handlers behind it (memory, temporary file) never receive more than the limit, so a 100 MB
+    upload fills neither memory nor disk; the rest of the body is read and discarded, so that the
+    browser gets the page with the message rather than a reset connection. The file is then
+    missing from request.FILES and `too_large` tells the view why.
     """
 
     def __init__(self, request=None, *, max_bytes: int | None = None):
         super().__init__(request)
         self.max_bytes = settings.ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
         self.too_large = False
+        self.request_too_large = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.request_too_large = content_length > self.max_bytes + FORM_OVERHEAD_BYTES
+        return None
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        if self.request_too_large:
+            self.too_large = True
+            raise SkipFile
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         if start + len(raw_data) > self.max_bytes:

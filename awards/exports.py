@@ -3,8 +3,8 @@
 The caller builds one `ExportRow` per dossier (or a dict with the same keys); nothing here touches
 the database. Text comes from applicants, so every export neutralises spreadsheet formulas:
 
-- CSV: a text cell whose first character (after spaces) is one of = + - @ tab CR LF, or their
-  full-width forms, gets a leading apostrophe (OWASP); DDE payloads such as `=cmd|' /C calc'!A0`
+- CSV: a text cell whose first character (after spaces, invisible characters and quotes) is one
+  of = + - @ | tab CR LF, or their full-width forms, gets a leading apostrophe (OWASP); DDE payloads such as `=cmd|' /C calc'!A0`
   all start that way. Numbers we format ourselves are written as they are, so they stay numbers.
   The file targets French Excel: UTF-8 with a BOM, `;` between cells, CRLF line ends; amounts are
   plain integers in euros (no thousands separator, machine-readable) and scores use a decimal
@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +63,12 @@ TEXT_FIELDS = (
     "maturity",
     "sectors",
 )
-# What spreadsheets read as the start of a formula, ASCII and full-width (＝＋－＠).
-FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+# What spreadsheets read as the start of a formula, ASCII and full-width (＝＋－＠｜). The pipe
+# opens DDE links ("|calc") in some readers: no honest name starts with one.
+FORMULA_STARTS = frozenset("=+-@|\t\r\n\uff1d\uff0b\uff0d\uff20\uff5c")
+# Skipped before the check: readers trim spaces, ignore invisible format characters, and a
+# quote may open a cell that a reader unquotes (« "=1+1 »).
+_LEADING_QUOTES = frozenset("'\"\u2018\u2019\u201c\u201d\u00ab\u00bb\uff02\uff07")
 EURO_FORMAT = '#,##0 "€"'
 SCORE_FORMAT = "0.0"
 CSV_CHUNK_ROWS = 200
@@ -112,8 +117,12 @@ def _text(value: str | Sequence[str] | None) -> str:
 
 
 def is_formula_like(text: str) -> bool:
-    stripped = text.lstrip(" \u00a0\u202f")
-    return bool(stripped) and stripped[0] in FORMULA_STARTS
+    for char in text:
+        if char in FORMULA_STARTS:
+            return True
+        if not (char.isspace() or char in _LEADING_QUOTES or unicodedata.category(char) == "Cf"):
+            return False
+    return False
 
 
 def neutralise(text: str) -> str:

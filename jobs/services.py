@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 from celery import Task
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -35,6 +37,63 @@ def enqueue(task_name: str, *, key: str | None = None, **kwargs) -> Job:
         return Job.objects.get(key=key)
     transaction.on_commit(lambda: dispatch(job.pk))
     return job
+
+
+# One statement for many jobs: the keys already recorded are skipped (never an error that would
+# abort the caller's transaction), the ids of the new ones come back.
+INSERT_JOBS_SQL = """
+INSERT INTO jobs_job (task_name, kwargs, key, status, created_at, dispatch_count, last_error)
+SELECT job.task_name, job.kwargs::jsonb, job.key, %(pending)s, %(now)s, 0, ''
+FROM unnest(%(task_names)s::text[], %(kwargs)s::text[], %(keys)s::text[]) AS job(task_name, kwargs, key)
+ON CONFLICT (key) DO NOTHING
+RETURNING id, key
+"""
+
+
+def enqueue_many(jobs: list[tuple[str, str, dict]]) -> list[int]:
+    """`enqueue` for many keyed jobs, `(task_name, key, kwargs)` each, in one query whatever their
+    number; they are sent after commit, with one stamp for all. A key already recorded
+    is left as it is. Returns the ids of the jobs created."""
+    if not jobs:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INSERT_JOBS_SQL,
+            {
+                "pending": Job.Status.PENDING,
+                "now": timezone.now(),
+                "task_names": [task_name for task_name, _key, _kwargs in jobs],
+                "kwargs": [json.dumps(kwargs, cls=DjangoJSONEncoder) for _task_name, _key, kwargs in jobs],
+                "keys": [key for _task_name, key, _kwargs in jobs],
+            },
+        )
+        wanted = {key: (task_name, kwargs) for task_name, key, kwargs in jobs}
+        created = {job_id: wanted[key] for job_id, key in cursor.fetchall()}
+    if created:
+        # Jobs just created are pending: sent as they are, without reading them back.
+        transaction.on_commit(lambda: dispatch_many(list(created), jobs=created))
+    return list(created)
+
+
+def dispatch_many(job_ids: list[int], *, jobs: dict[int, tuple[str, dict]] | None = None) -> int:
+    """dispatch() for many jobs: one read (none when the caller has `jobs`, id -> (task name,
+    kwargs), of jobs it just created) and one stamp for all of them. Returns how many were sent."""
+    if jobs is None:
+        jobs = {
+            job.pk: (job.task_name, job.kwargs) for job in Job.objects.filter(pk__in=job_ids, status=Job.Status.PENDING)
+        }
+    sent = []
+    for job_id, (task_name, kwargs) in jobs.items():
+        try:
+            app.send_task(task_name, kwargs={**kwargs, "job_id": job_id})
+        except Exception as error:  # noqa: BLE001 - as in dispatch(): the sweep sends it later
+            logger.warning("job %s not sent, will be retried by the sweep: %s", job_id, error)
+            Job.objects.filter(pk=job_id).update(last_error=f"Envoi impossible : {error}"[:2000])
+            continue
+        sent.append(job_id)
+    if sent:
+        Job.objects.filter(pk__in=sent).update(dispatched_at=timezone.now(), dispatch_count=F("dispatch_count") + 1)
+    return len(sent)
 
 
 def dispatch(job_id: int) -> bool:

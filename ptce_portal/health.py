@@ -1,4 +1,10 @@
-"""Liveness of what the portal needs: the database, Redis and at least one Celery worker."""
+"""Liveness of what the portal needs: the database, Redis and at least one Celery worker.
+
+Anyone may ask (load balancers, uptime probes): the answer names what is down, but the reason
+(driver messages with host names, ports, user names) goes to the log, and to staff only.
+"""
+
+import logging
 
 import redis
 from django.conf import settings
@@ -8,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .celery import app as celery_app
+
+logger = logging.getLogger(__name__)
 
 
 def check_database() -> str | None:
@@ -67,10 +75,13 @@ def health(request):
     # Pinging workers goes through the broker: pointless (and slow) when Redis is down.
     checks["celery"] = check_celery() if checks["redis"] is None else "Redis indisponible"
     down = sorted(name for name, error in checks.items() if error)
+    for name in down:
+        logger.warning("health: %s down: %s", name, checks[name])
+    shown = checks if request.user.is_staff else {name: error and "indisponible" for name, error in checks.items()}
     body = {
         "status": "ok" if not down else "error",
         "down": down,
-        "components": {name: {"ok": error is None, "error": error} for name, error in checks.items()},
+        "components": {name: {"ok": error is None, "error": error} for name, error in shown.items()},
         "background": background_status() if checks["database"] is None else {},
     }
     return JsonResponse(body, status=200 if not down else 503)

@@ -8,6 +8,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
@@ -42,11 +47,13 @@ INSTALLED_APPS = [
     "applications",
     "reviews",
     "awards",
+    "audit",
     "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -56,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffSessionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -122,6 +130,29 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Portail PTCE] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Throttling (allauth, in the Redis cache): failed log-ins per account and per address, with a
+# cool-off: the oldest failure leaves the window after 15 minutes, nothing is locked for good.
+# The address limit is higher because a ministry's staff may share one outgoing address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "20/15m/ip,5/15m/key",
+    "signup": "5/h/ip",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+    # Ours: team invitations sent by one person (applications' team page).
+    "invite_member": "20/h/user",
+}
+# Behind the reverse proxy, the client address is the last one it appends to X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env.bool("BEHIND_PROXY", default=False) else 0
+# Two-factor authentication (allauth.mfa): TOTP with recovery codes, required for staff and
+# reviewers (accounts.middleware), offered to nobody else.
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Portail PTCE"
+# One 30-second step either side, for phones whose clock drifts (RFC 6238 recommends one).
+MFA_TOTP_TOLERANCE = 1
+MFA_RECOVERY_CODE_COUNT = 10
+# Staff and reviewers: the session ends at browser close and after this idle time (seconds).
+STAFF_SESSION_IDLE_TIMEOUT = env.int("STAFF_SESSION_IDLE_TIMEOUT", default=30 * 60)
 
 # --- Mail ---
 # Development writes each message to a file in .data/mail (printed by `make run`).
@@ -172,6 +203,15 @@ ATTACHMENT_DOSSIER_MAX_BYTES = env.int("ATTACHMENT_DOSSIER_MAX_BYTES", default=5
 # Anything larger is streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- Antivirus ---
+# clamd, when configured (a Unix socket, or a host and port): every upload is scanned and a file
+# stays unusable until scanned clean. Empty: no antivirus, files are marked "not scanned".
+# clamd's StreamMaxLength must exceed the largest attachment allowed.
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+CLAMD_HOST = env.str("CLAMD_HOST", default="")
+CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
+
 # --- Reviewing ---
 REVIEW_DUE_DAYS = env.int("REVIEW_DUE_DAYS", default=21)
 # Calibration: ridge shrinkage of reviewer biases (in "phantom reviews" of zero bias) and the
@@ -193,6 +233,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Content Security Policy (django-csp): scripts only from our own origin, or inline with the
+# nonce of the response (`{{ request.csp_nonce }}`); the admin's JSON data blocks are not scripts
+# and need none. No inline styles either; "data:" images are Bootstrap's icons and the TOTP QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 
 # --- Forms ---
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -229,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "jobs.tasks.sweep_outbox_task", "schedule": 60.0},
     "close-due-calls": {"task": "applications.tasks.close_due_calls_task", "schedule": 60.0},
     "send-due-reminders": {"task": "applications.tasks.send_due_reminders_task", "schedule": 60.0},
+    "record-history-digest": {"task": "audit.tasks.record_digest_task", "schedule": 3600.0},  # first run of each day
 }
 # The outbox sweep sends a pending job again when its last dispatch is older than this (seconds).
 OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=300)
@@ -239,8 +299,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_url_secrets": {"()": "ptce_portal.logfilters.RedactUrlSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports each rendering step at INFO: keep worker logs readable.
     "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+LOGGING["loggers"]["django.request"] = {"filters": ["redact_url_secrets"]}  # secret tokens in 4xx paths

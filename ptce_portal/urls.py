@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
@@ -9,6 +10,8 @@ from . import health
 admin.site.site_header = "Portail PTCE — administration"
 admin.site.site_title = "Portail PTCE"
 admin.site.index_title = "Tableau de bord"
+# The admin has no log-in of its own: allauth's (throttled, with the second factor) is the only one.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -17,6 +20,7 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("compte/donnees-personnelles/", include("accounts.privacy_urls")),
     path("", include("reviews.urls")),
     path("", include("awards.urls")),
     path("", include("applications.urls")),

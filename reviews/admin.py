@@ -244,6 +244,7 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
                         overall_comment=form.cleaned_data["overall_comment"],
                         by=request.user,
                         submit=submit,
+                        criteria=criteria,
                     )
                 except services.ReviewLocked as refusal:
                     messages.error(request, str(refusal))

@@ -41,8 +41,12 @@ def post_message(dossier: Dossier, *, author, body: str, from_staff: bool, uploa
 
 
 def mark_thread_read(dossier: Dossier, user) -> None:
-    for message in dossier.messages.exclude(read_by=user):
-        message.read_by.add(user)
+    """Two queries whatever the number of unread messages (the read marks are not historised)."""
+    through = Message.read_by.through
+    unread = dossier.messages.exclude(read_by=user).values_list("pk", flat=True)
+    through.objects.bulk_create(
+        [through(message_id=message_id, user_id=user.pk) for message_id in unread], ignore_conflicts=True
+    )
 
 
 def unread_count(dossier: Dossier, user) -> int:

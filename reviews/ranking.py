@@ -65,14 +65,21 @@ class Ranking:
     explanation: str = EXPLANATION
 
 
-def rank_call(call: Call, *, order: str = "calibrated", filters: dict | None = None) -> Ranking:
-    """Dossiers of the call in rank order, eliminated ones last; `order` is calibrated or raw."""
+def rank_call(
+    call: Call, *, order: str = "calibrated", filters: dict | None = None, with_content: bool = True
+) -> Ranking:
+    """Dossiers of the call in rank order, eliminated ones last; `order` is calibrated or raw.
+
+    `with_content=False` leaves out the submissions' frozen content (tens of kB per dossier,
+    decoded from JSON): for pages that show no amount (RankRow.requested_total needs it)."""
     filters = filters or {}
     dossiers = (
         Dossier.objects.filter(call=call, status__in=RANKED_STATUSES)
         .select_related("consortium", "current_submission")
         .annotate(assigned=Count("assignments", distinct=True))
     )
+    if not with_content:
+        dossiers = dossiers.defer("current_submission__content")
     for name, lookup in [
         ("region", "consortium__region"),
         ("territory_priority", "consortium__territory_priority"),

@@ -202,6 +202,7 @@ def save_review(
     overall_comment: str,
     by,
     submit: bool = False,
+    criteria: list[Criterion] | None = None,
 ) -> Review:
     """Save a reviewer's scores as a draft, or submit them (then the review is locked).
 
@@ -209,7 +210,9 @@ def save_review(
     allows it, and it is a missing value, never a zero. Submission needs every criterion
     scored (or not applicable) and a recommendation.
     """
-    criteria = {c.pk: c for c in Criterion.objects.filter(call_id=assignment.dossier.call_id)}
+    if criteria is None:
+        criteria = Criterion.objects.filter(call_id=assignment.dossier.call_id)
+    criteria = {c.pk: c for c in criteria}
     errors = {}
     for item in scores:
         criterion = criteria.get(item.criterion_id)
@@ -230,20 +233,34 @@ def save_review(
         raise ValidationError(errors)
 
     with transaction.atomic():
-        review = review_for(assignment)
-        review = Review.objects.select_for_update().get(pk=review.pk)
+        review = Review.objects.select_for_update().filter(assignment=assignment).first()
+        if review is None:
+            review = review_for(assignment)
+            review = Review.objects.select_for_update().get(pk=review.pk)
         if review.status == Review.Status.SUBMITTED:
             raise ReviewLocked("Cette évaluation a été remise : elle ne peut plus être modifiée.")
+        # The review's scores in one read; only the scores that change are written (and recorded
+        # in the history), not every criterion of the grid at each save.
+        current = {score.criterion_id: score for score in review.scores.all()}
         for item in scores:
-            score, _ = Score.objects.get_or_create(review=review, criterion_id=item.criterion_id)
-            score.value = None if item.not_applicable else item.value
+            value = None if item.not_applicable else item.value
+            score = current.get(item.criterion_id)
+            if score is not None and (score.value, score.not_applicable, score.comment) == (
+                value,
+                item.not_applicable,
+                item.comment,
+            ):
+                continue
+            score = score or Score(review=review, criterion_id=item.criterion_id)
+            score.value = value
             score.not_applicable = item.not_applicable
             score.comment = item.comment
             score._history_user = by
             score.save()
+            current[item.criterion_id] = score
         review.recommendation = recommendation
         review.overall_comment = overall_comment
-        review.weighted_total = compute_weighted_total(review, criteria)
+        review.weighted_total = compute_weighted_total(review, criteria, scores=current.values())
         if submit:
             review.status = Review.Status.SUBMITTED
             review.submitted_at = timezone.now()
@@ -252,8 +269,9 @@ def save_review(
     return review
 
 
-def compute_weighted_total(review: Review, criteria: dict[int, Criterion]) -> Decimal | None:
-    values = {score.criterion_id: score.value for score in review.scores.all()}
+def compute_weighted_total(review: Review, criteria: dict[int, Criterion], *, scores=None) -> Decimal | None:
+    """`scores`: the review's scores when the caller has them (else they are read)."""
+    values = {score.criterion_id: score.value for score in (review.scores.all() if scores is None else scores)}
     total = weighted_total(
         {criterion_id: values.get(criterion_id) for criterion_id in criteria},
         {criterion_id: criterion.weight for criterion_id, criterion in criteria.items()},

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,6 +18,8 @@ from .forms import MessageForm
 from .messages import mark_thread_read, post_message
 from .models import Message
 from .ranking import rank_call, reviewer_progress
+
+RANKING_PAGE_SIZE = 100
 
 
 @program_staff_required
@@ -49,13 +52,20 @@ def ranking_page(request, slug):
     filters = {
         name: request.GET.get(name, "") for name in ("region", "territory_priority", "maturity", "sector", "status")
     }
-    ranking = rank_call(call, order=request.GET.get("ordre", "calibrated"), filters=filters)
+    ranking = rank_call(call, order=request.GET.get("ordre", "calibrated"), filters=filters, with_content=False)
+    # Ranks are computed over every dossier; only one page of rows is rendered (rendering is what
+    # grows with the call: several seconds for 2,000 rows).
+    page = Paginator(ranking.rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "reviews/ranking.html",
         {
             "call": call,
             "ranking": ranking,
+            "page": page,
+            "page_query": query.urlencode(),
             "filter_fields": [
                 (name, label, options, filters[name])
                 for name, label, options in [

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.roles import Role
+from conftest import sign_in
 
 
 def test_role_groups_exist_after_migrate(db):
@@ -22,7 +23,7 @@ def test_anonymous_is_sent_to_admin_login(client, db):
 
 
 def test_applicant_is_kept_out_of_admin(client, applicant):
-    client.force_login(applicant)
+    sign_in(client, applicant)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
@@ -30,6 +31,6 @@ def test_applicant_is_kept_out_of_admin(client, applicant):
 
 @pytest.mark.parametrize("role_fixture", ["reviewer", "program_staff"])
 def test_reviewer_and_staff_reach_admin(client, request, role_fixture):
-    client.force_login(request.getfixturevalue(role_fixture))
+    sign_in(client, request.getfixturevalue(role_fixture))
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200

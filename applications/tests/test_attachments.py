@@ -1,6 +1,16 @@
 import datetime as dt
 import hashlib
+import http.client
+import io
+import re
+import threading
+import time
+import tracemalloc
+import uuid
+import zipfile
+from pathlib import Path
 
+import psutil
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
@@ -15,7 +25,18 @@ from applications.attachments import add_attachment, missing_attachment_types, r
 from applications.models import Attachment, AttachmentType, Membership
 from applications.services import DossierLocked, locked_reason
 from applications.tests.factories import CallFactory, ConsortiumFactory, DossierFactory, add_member
-from applications.tests.test_uploads import ELF, docx_bytes, pdf_bytes
+from applications.tests.test_uploads import (
+    ELF,
+    MACH_O,
+    WINDOWS_EXE,
+    docx_bytes,
+    docx_hiding_a_pdf,
+    image_bytes,
+    ooxml_bytes,
+    opendocument_bomb,
+    pdf_bytes,
+)
+from conftest import sign_in
 
 EXECUTABLE_MESSAGE = "Ce fichier est un programme exécutable : il ne peut pas être déposé."
 
@@ -42,7 +63,7 @@ def budget(dossier):
 
 @pytest.fixture
 def owner_client(client, applicant):
-    client.force_login(applicant)
+    sign_in(client, applicant)
     return client
 
 
@@ -160,6 +181,63 @@ def test_executable_renamed_pdf_is_refused_next_to_the_field(owner_client, dossi
     assert Attachment.objects.count() == 0
 
 
+def _pdf_zip_polyglot() -> bytes:
+    buffer = io.BytesIO(pdf_bytes())
+    buffer.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("payload.html", "<script>alert(1)</script>")
+    return buffer.getvalue()
+
+
+ABUSE_CORPUS = {
+    "elf": (ELF, "statuts.pdf"),
+    "windows-exe": (WINDOWS_EXE, "statuts.pdf"),
+    "mach-o": (MACH_O, "statuts.docx"),
+    "script": (b"#!/bin/sh\ncurl x | sh\n", "statuts.pdf"),
+    "html": (b"<!DOCTYPE html><html><script>alert(1)</script></html>", "statuts.pdf"),
+    "svg": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "logo.png"),
+    "html-behind-png-header": (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "logo.png"),
+    "png-with-script": (image_bytes("PNG")[:33] + b"\x00\x00\x00\x19tEXt<script>alert(1)</script>", "logo.png"),
+    "pdf-zip-polyglot": (_pdf_zip_polyglot(), "statuts.pdf"),
+    "docx-hiding-a-pdf": (docx_hiding_a_pdf(), "statuts.docx"),
+    "xlsx-1000-entries": (
+        ooxml_bytes("xl/workbook.xml", {f"xl/p{index}.xml": b"" for index in range(1000)}),
+        "budget.xlsx",
+    ),
+    "odt-bomb": (opendocument_bomb("application/vnd.oasis.opendocument.text", zeros_mb=101), "statuts.odt"),
+    "hostile-name-executable": (ELF, "../../\u202efdp.exe\x00" + "é" * 300 + ".pdf"),
+}
+
+
+@pytest.mark.parametrize("case", list(ABUSE_CORPUS))
+def test_abusive_upload_is_refused_in_french_next_to_the_field_keeping_the_form(
+    owner_client, dossier, budget, media, case
+):
+    data, name = ABUSE_CORPUS[case]
+
+    response = post_upload(owner_client, dossier, data, attachment_type=budget, name=name)
+
+    content = response.content.decode()
+    errors = response.context["form"].errors
+    assert (response.status_code, list(errors)) == (200, ["file"])
+    assert errors["file"][0].startswith(("Ce ", "Cette ", "Les pages web"))
+    assert 'id="error_1_id_file"' in content
+    assert f'<option value="{budget.pk}" selected>' in content
+    assert (Attachment.objects.count(), [path for path in media.rglob("*") if path.is_file()]) == (0, [])
+
+
+def test_hostile_name_is_shown_sanitised_and_never_reaches_the_file_system(owner_client, dossier, statuts):
+    post_upload(
+        owner_client, dossier, pdf_bytes(), attachment_type=statuts, name="..\\..\\rap\u202eport\x00" + "é" * 300
+    )
+
+    attachment = Attachment.objects.get()
+    assert (attachment.original_name, attachment.file.name) == (
+        "rapport" + "é" * 109 + ".pdf",
+        f"dossiers/{dossier.pk}/{attachment.uuid.hex}",
+    )
+
+
 def test_upload_without_a_file_is_refused(owner_client, dossier, statuts):
     response = owner_client.post(list_url(dossier), {"attachment_type": statuts.pk})
 
@@ -180,7 +258,7 @@ def test_oversized_upload_is_cut_short_and_refused(owner_client, settings, dossi
 def test_upload_is_csrf_protected_even_when_the_file_is_skipped(applicant, settings, dossier, statuts):
     settings.ATTACHMENT_MAX_BYTES = 64 * 1024
     client = Client(enforce_csrf_checks=True)
-    client.force_login(applicant)
+    sign_in(client, applicant)
     client.get(list_url(dossier))
     token = client.cookies["csrftoken"].value
 
@@ -367,7 +445,7 @@ def test_other_consortium_gets_404_everywhere(client, dossier, statuts):
     attachment = attach(dossier, pdf_bytes(), attachment_type=statuts)
     outsider = UserFactory(role=Role.APPLICANT)
     own_dossier = DossierFactory(consortium=ConsortiumFactory(owner=outsider))
-    client.force_login(outsider)
+    sign_in(client, outsider)
 
     statuses = [
         client.get(list_url(dossier)).status_code,
@@ -386,7 +464,7 @@ def test_reader_may_read_and_download_but_not_upload_or_remove(client, dossier, 
     data = pdf_bytes()
     attachment = attach(dossier, data, attachment_type=statuts)
     reader = add_member(dossier.consortium, Membership.Role.READER).user
-    client.force_login(reader)
+    sign_in(client, reader)
 
     listing = client.get(list_url(dossier))
     _download, content = download(client, download_url(dossier, attachment))
@@ -410,3 +488,106 @@ def test_anonymous_is_sent_to_login(client, dossier, statuts):
         (302, f"{login}?next={list_url(dossier)}"),
         (302, f"{login}?next={download_url(dossier, attachment)}"),
     ]
+
+
+# --- A 100 MB upload through a real HTTP server ---
+
+HUNDRED_MB = 100 * 1024 * 1024
+
+
+def _folder_bytes(folder) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def _multipart_upload(fields: dict[str, str], file_size: int):
+    """A multipart body generated on the fly, with its length and boundary: never held in memory."""
+    boundary = f"ptce-{uuid.uuid4().hex}"
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="rapport.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    )
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    start = b"%PDF-1.7\n%"
+    zeros = bytes(1024 * 1024)
+
+    def body():
+        yield head.encode() + start
+        remaining = file_size - len(start)
+        while remaining > 0:
+            yield zeros[: min(remaining, len(zeros))]
+            remaining -= len(zeros)
+        yield tail
+
+    return body(), len(head.encode()) + file_size + len(tail), boundary
+
+
+def test_a_100_mb_upload_is_refused_before_it_fills_memory_or_disk(live_server, settings, applicant, tmp_path_factory):
+    settings.ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    upload_temp = tmp_path_factory.mktemp("upload-temp")
+    settings.FILE_UPLOAD_TEMP_DIR = str(upload_temp)
+    media = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    dossier = DossierFactory(consortium=ConsortiumFactory(owner=applicant))
+    statuts = dossier.call.attachment_types.get(code="statuts")
+    browser = sign_in(Client(), applicant)
+    page = browser.get(list_url(dossier))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in browser.cookies.items())
+    body, length, boundary = _multipart_upload(
+        {"csrfmiddlewaretoken": token, "attachment_type": statuts.pk}, HUNDRED_MB
+    )
+
+    process = psutil.Process()
+    peaks = {"disk": 0, "rss": 0}
+    sending = threading.Event()
+    sending.set()
+
+    def sample():
+        while sending.is_set():
+            peaks["disk"] = max(peaks["disk"], _folder_bytes(upload_temp) + _folder_bytes(media))
+            peaks["rss"] = max(peaks["rss"], process.memory_info().rss)
+            time.sleep(0.005)
+
+    rss_before = process.memory_info().rss
+    sampler = threading.Thread(target=sample, daemon=True)
+    tracemalloc.start()
+    sampler.start()
+    try:
+        connection = http.client.HTTPConnection(live_server.thread.host, live_server.thread.port, timeout=120)
+        connection.request(
+            "POST",
+            list_url(dossier),
+            body=body,
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(length),
+                "Cookie": cookies,
+                "Referer": live_server.url + list_url(dossier),
+            },
+        )
+        response = connection.getresponse()
+        content = response.read().decode()
+        connection.close()
+    finally:
+        sending.clear()
+        sampler.join()
+        _current, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+    print(  # the figures, for docs/SECURITY.md (pytest -s)
+        f"100 MB upload: traced peak {traced_peak / 2**20:.1f} MiB, "
+        f"RSS growth {(peaks['rss'] - rss_before) / 2**20:.1f} MiB, disk peak {peaks['disk']} bytes"
+    )
+    assert response.status == 200
+    assert "Le fichier dépasse la taille maximale autorisée (10 Mo)." in content
+    assert 'id="error_1_id_file"' in content
+    assert Attachment.objects.count() == 0
+    # The announced length already exceeds the limit: the file is skipped before its first byte
+    # (at worst, a body that lies about its length, up to the limit would be written).
+    assert peaks["disk"] == 0
+    assert (_folder_bytes(upload_temp), _folder_bytes(media)) == (0, 0)
+    assert traced_peak < 8 * 1024 * 1024
+    assert peaks["rss"] - rss_before < 32 * 1024 * 1024

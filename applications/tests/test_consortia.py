@@ -13,6 +13,7 @@ from applications.tests.factories import (
     OrganisationFactory,
     add_member,
 )
+from conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def page(response) -> str:
 
 
 def test_creating_a_consortium_makes_the_creator_its_owner(client, applicant):
-    client.force_login(applicant)
+    sign_in(client, applicant)
 
     response = client.post(reverse("applications:consortium-create"), CONSORTIUM_DATA)
 
@@ -68,7 +69,7 @@ def test_creating_a_consortium_makes_the_creator_its_owner(client, applicant):
 
 
 def test_consortium_form_renders_for_a_logged_in_user(client, applicant):
-    client.force_login(applicant)
+    sign_in(client, applicant)
 
     response = client.get(reverse("applications:consortium-create"))
 
@@ -79,7 +80,7 @@ def test_consortium_form_renders_for_a_logged_in_user(client, applicant):
 
 @pytest.mark.parametrize("departement", ["20", "96", "970", "977", "2C", "abc"])
 def test_invalid_departement_is_refused_with_a_french_message(client, applicant, departement):
-    client.force_login(applicant)
+    sign_in(client, applicant)
 
     response = client.post(reverse("applications:consortium-create"), {**CONSORTIUM_DATA, "departement": departement})
 
@@ -92,7 +93,7 @@ def test_invalid_departement_is_refused_with_a_french_message(client, applicant,
 
 @pytest.mark.parametrize(("typed", "stored"), [("2a", "2A"), ("974", "974"), ("1", "01")])
 def test_valid_departement_is_normalised(client, applicant, typed, stored):
-    client.force_login(applicant)
+    sign_in(client, applicant)
 
     client.post(reverse("applications:consortium-create"), {**CONSORTIUM_DATA, "departement": typed})
 
@@ -102,7 +103,7 @@ def test_valid_departement_is_normalised(client, applicant, typed, stored):
 def test_editor_updates_the_consortium(client):
     consortium = ConsortiumFactory()
     editor = add_member(consortium, Membership.Role.EDITOR).user
-    client.force_login(editor)
+    sign_in(client, editor)
 
     response = client.post(
         reverse("applications:consortium-update", args=[consortium.pk]), {**CONSORTIUM_DATA, "maturity": "emerging"}
@@ -119,7 +120,7 @@ def test_editor_updates_the_consortium(client):
 
 def test_adding_an_organisation_normalises_siret_and_domain(client):
     consortium = ConsortiumFactory()
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.post(reverse("applications:organisation-create", args=[consortium.pk]), ORGANISATION_DATA)
 
@@ -135,7 +136,7 @@ def test_adding_an_organisation_normalises_siret_and_domain(client):
 
 def test_wrong_siret_is_shown_next_to_the_field_and_typed_values_are_kept(client):
     consortium = ConsortiumFactory()
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.post(
         reverse("applications:organisation-create", args=[consortium.pk]),
@@ -159,7 +160,7 @@ def test_wrong_siret_is_shown_next_to_the_field_and_typed_values_are_kept(client
 def test_siret_already_in_the_consortium_is_refused(client):
     consortium = ConsortiumFactory()
     OrganisationFactory(consortium=consortium, siret="73282932000074")
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.post(reverse("applications:organisation-create", args=[consortium.pk]), ORGANISATION_DATA)
 
@@ -169,7 +170,7 @@ def test_siret_already_in_the_consortium_is_refused(client):
 
 def test_postcode_must_have_five_digits(client):
     consortium = ConsortiumFactory()
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.post(
         reverse("applications:organisation-create", args=[consortium.pk]), {**ORGANISATION_DATA, "postcode": "9345"}
@@ -181,7 +182,7 @@ def test_postcode_must_have_five_digits(client):
 def test_setting_a_second_lead_moves_the_lead_flag(client):
     consortium = ConsortiumFactory()
     first = OrganisationFactory(consortium=consortium, is_lead=True)
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     client.post(reverse("applications:organisation-create", args=[consortium.pk]), ORGANISATION_DATA)
 
@@ -207,7 +208,7 @@ def test_making_an_existing_organisation_lead_moves_the_flag():
 def test_organisation_update_keeps_its_own_siret(client):
     consortium = ConsortiumFactory()
     organisation = OrganisationFactory(consortium=consortium, siret="73282932000074")
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.post(
         reverse("applications:organisation-update", args=[consortium.pk, organisation.pk]),
@@ -222,7 +223,7 @@ def test_organisation_update_keeps_its_own_siret(client):
 def test_organisation_delete_asks_for_confirmation_then_removes_on_post(client):
     organisation = OrganisationFactory()
     consortium = organisation.consortium
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
     url = reverse("applications:organisation-delete", args=[consortium.pk, organisation.pk])
 
     confirmation = client.get(url)
@@ -242,7 +243,7 @@ def test_detail_shows_organisations_team_and_a_start_button_for_open_calls(clien
     call = make_call()
     consortium = ConsortiumFactory()
     OrganisationFactory(consortium=consortium, name="Halage", is_lead=True, siret="73282932000074")
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.get(reverse("applications:consortium-detail", args=[consortium.pk]))
 
@@ -264,7 +265,7 @@ def test_detail_shows_organisations_team_and_a_start_button_for_open_calls(clien
 
 def test_detail_links_to_the_existing_dossier(client):
     dossier = DossierFactory(call=make_call())
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
 
     response = client.get(reverse("applications:consortium-detail", args=[dossier.consortium.pk]))
 
@@ -276,7 +277,7 @@ def test_reader_sees_the_detail_without_start_button(client):
     make_call()
     consortium = ConsortiumFactory()
     reader = add_member(consortium, Membership.Role.READER).user
-    client.force_login(reader)
+    sign_in(client, reader)
 
     response = client.get(reverse("applications:consortium-detail", args=[consortium.pk]))
 
@@ -308,7 +309,7 @@ def test_user_of_another_consortium_gets_404_everywhere(client):
     organisation = OrganisationFactory()
     consortium = organisation.consortium
     other_owner = ConsortiumFactory().created_by
-    client.force_login(other_owner)
+    sign_in(client, other_owner)
 
     statuses = [
         (method, url, getattr(client, method)(url, CONSORTIUM_DATA if method == "post" else None).status_code)
@@ -324,7 +325,7 @@ def test_user_of_another_consortium_gets_404_everywhere(client):
 def test_organisation_of_another_consortium_gets_404_through_my_consortium(client):
     mine = ConsortiumFactory()
     foreign_organisation = OrganisationFactory()
-    client.force_login(mine.created_by)
+    sign_in(client, mine.created_by)
 
     response = client.post(
         reverse("applications:organisation-delete", args=[mine.pk, foreign_organisation.pk]),
@@ -339,7 +340,7 @@ def test_organisation_of_another_consortium_gets_404_through_my_consortium(clien
 def test_reader_gets_403_on_changes(client, method, url_name):
     consortium = ConsortiumFactory()
     reader = add_member(consortium, Membership.Role.READER).user
-    client.force_login(reader)
+    sign_in(client, reader)
 
     response = getattr(client, method)(reverse(url_name, args=[consortium.pk]), ORGANISATION_DATA)
 
@@ -350,7 +351,7 @@ def test_reader_gets_403_on_changes(client, method, url_name):
 def test_reader_gets_403_on_organisation_update_and_delete(client):
     organisation = OrganisationFactory()
     reader = add_member(organisation.consortium, Membership.Role.READER).user
-    client.force_login(reader)
+    sign_in(client, reader)
     args = [organisation.consortium.pk, organisation.pk]
 
     update = client.post(reverse("applications:organisation-update", args=args), ORGANISATION_DATA)
@@ -421,7 +422,7 @@ def test_composition_counts_against_the_calls_minimums():
 
 def test_user_outside_any_consortium_can_create_one(client):
     user = UserFactory()
-    client.force_login(user)
+    sign_in(client, user)
 
     response = client.post(reverse("applications:consortium-create"), CONSORTIUM_DATA)
 

@@ -10,6 +10,7 @@ from accounts.tests.factories import UserFactory
 from applications import deadlines, services
 from applications.models import Call, Dossier, DossierEvent, Membership, Reminder
 from applications.tests.factories import CallFactory, DossierFactory, add_member, complete_dossier
+from conftest import sign_in
 from jobs.tests.outbox import run_pending_jobs
 
 UTC = dt.UTC
@@ -94,7 +95,7 @@ def test_closing_leaves_submitted_and_withdrawn_dossiers_alone(db, settings, tmp
 def test_closed_draft_is_read_only_and_says_why(client, call):
     dossier = DossierFactory(call=call)
     deadlines.close_due_calls(at=CLOSES + dt.timedelta(minutes=1))
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
 
     page = client.get(dossier.get_absolute_url()).content.decode()
 

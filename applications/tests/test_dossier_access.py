@@ -7,6 +7,7 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from applications import services
 from applications.tests.factories import complete_dossier
+from conftest import sign_in
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def dossier_urls(dossier):
 
 
 def test_user_of_another_consortium_gets_404_everywhere(client, submitted):
-    client.force_login(UserFactory(role=Role.APPLICANT))
+    sign_in(client, UserFactory(role=Role.APPLICANT))
 
     statuses = {url: client.get(url).status_code for url in dossier_urls(submitted)}
 
@@ -50,7 +51,7 @@ def test_anonymous_is_sent_to_log_in(client, submitted):
 
 
 def test_owner_sees_the_receipt(client, submitted):
-    client.force_login(submitted.consortium.created_by)
+    sign_in(client, submitted.consortium.created_by)
 
     response = client.get(reverse("applications:submission-detail", args=[submitted.pk, 1]))
 
@@ -59,7 +60,7 @@ def test_owner_sees_the_receipt(client, submitted):
 
 
 def test_foreign_user_cannot_submit_or_withdraw(client, submitted):
-    client.force_login(UserFactory(role=Role.APPLICANT))
+    sign_in(client, UserFactory(role=Role.APPLICANT))
 
     assert client.post(reverse("applications:dossier-submit", args=[submitted.pk])).status_code == 404
     assert (

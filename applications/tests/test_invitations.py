@@ -14,6 +14,7 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from applications.consortia import accept_invitation, invite_member
 from applications.models import Invitation, Membership
 from applications.tests.factories import ConsortiumFactory, add_member
+from conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def make_invitation(*, email="invitee@exemple.fr", role=Membership.Role.EDITOR, 
 
 def test_owner_invites_and_a_french_email_with_the_link_is_sent(client, django_capture_on_commit_callbacks):
     consortium = ConsortiumFactory(name="Cité Phares")
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -77,7 +78,7 @@ def test_no_email_is_sent_before_the_transaction_commits(django_capture_on_commi
 def test_inviting_a_member_is_refused_with_a_french_message(client):
     consortium = ConsortiumFactory()
     member = add_member(consortium, Membership.Role.READER, UserFactory(email="membre@exemple.fr")).user
-    client.force_login(consortium.created_by)
+    sign_in(client, consortium.created_by)
 
     response = client.post(
         reverse("applications:team", args=[consortium.pk]), {"email": member.email.upper(), "role": "editor"}
@@ -105,7 +106,7 @@ def test_reinviting_a_pending_address_revokes_the_older_invitation():
 def test_editor_or_reader_cannot_invite(client, role):
     consortium = ConsortiumFactory()
     user = add_member(consortium, role).user
-    client.force_login(user)
+    sign_in(client, user)
 
     response = client.post(
         reverse("applications:team", args=[consortium.pk]), {"email": "invitee@exemple.fr", "role": "editor"}
@@ -119,7 +120,7 @@ def test_editor_or_reader_cannot_invite(client, role):
 def test_editor_or_reader_sees_the_team_without_invite_form(client, role):
     invitation = make_invitation()
     user = add_member(invitation.consortium, role).user
-    client.force_login(user)
+    sign_in(client, user)
 
     response = client.get(reverse("applications:team", args=[invitation.consortium.pk]))
 
@@ -132,7 +133,7 @@ def test_editor_or_reader_sees_the_team_without_invite_form(client, role):
 
 def test_owner_sees_pending_invitations_and_the_invite_form(client):
     invitation = make_invitation()
-    client.force_login(invitation.consortium.created_by)
+    sign_in(client, invitation.consortium.created_by)
 
     response = client.get(reverse("applications:team", args=[invitation.consortium.pk]))
 
@@ -146,7 +147,7 @@ def test_owner_sees_pending_invitations_and_the_invite_form(client):
 
 def test_owner_revokes_an_invitation_and_its_link_stops_working(client):
     invitation = make_invitation()
-    client.force_login(invitation.consortium.created_by)
+    sign_in(client, invitation.consortium.created_by)
 
     response = client.post(reverse("applications:invitation-revoke", args=[invitation.consortium.pk, invitation.pk]))
 
@@ -159,7 +160,7 @@ def test_owner_revokes_an_invitation_and_its_link_stops_working(client):
 
 def test_revoke_needs_post(client):
     invitation = make_invitation()
-    client.force_login(invitation.consortium.created_by)
+    sign_in(client, invitation.consortium.created_by)
 
     response = client.get(reverse("applications:invitation-revoke", args=[invitation.consortium.pk, invitation.pk]))
 
@@ -169,7 +170,7 @@ def test_revoke_needs_post(client):
 def test_editor_cannot_revoke(client):
     invitation = make_invitation()
     editor = add_member(invitation.consortium, Membership.Role.EDITOR).user
-    client.force_login(editor)
+    sign_in(client, editor)
 
     response = client.post(reverse("applications:invitation-revoke", args=[invitation.consortium.pk, invitation.pk]))
 
@@ -181,7 +182,7 @@ def test_editor_cannot_revoke(client):
 def test_invitation_of_another_consortium_cannot_be_revoked_through_mine(client):
     invitation = make_invitation()
     mine = ConsortiumFactory()
-    client.force_login(mine.created_by)
+    sign_in(client, mine.created_by)
 
     response = client.post(reverse("applications:invitation-revoke", args=[mine.pk, invitation.pk]))
 
@@ -225,7 +226,7 @@ def test_unknown_token_is_404(client):
 def test_existing_account_with_matching_email_accepts_and_gets_the_role(client):
     invitation = make_invitation(email="invitee@exemple.fr", role=Membership.Role.READER)
     user = UserFactory(email="invitee@exemple.fr")
-    client.force_login(user)
+    sign_in(client, user)
 
     page_before = client.get(accept_url(invitation))
     response = client.post(accept_url(invitation))
@@ -277,7 +278,7 @@ def test_new_account_signs_up_then_accepts(client):
 def test_unusable_invitation_is_refused(client, fields, message):
     invitation = make_invitation(email="invitee@exemple.fr", **fields)
     user = UserFactory(email="invitee@exemple.fr")
-    client.force_login(user)
+    sign_in(client, user)
 
     shown = client.get(accept_url(invitation))
     response = client.post(accept_url(invitation))
@@ -293,7 +294,7 @@ def test_unusable_invitation_is_refused(client, fields, message):
 def test_invitation_is_used_only_once(client):
     invitation = make_invitation(email="invitee@exemple.fr")
     user = UserFactory(email="invitee@exemple.fr")
-    client.force_login(user)
+    sign_in(client, user)
     client.post(accept_url(invitation))
 
     again = client.post(accept_url(invitation))
@@ -305,7 +306,7 @@ def test_invitation_is_used_only_once(client):
 def test_account_with_another_email_is_refused(client):
     invitation = make_invitation(email="invitee@exemple.fr")
     intruder = UserFactory(email="autre@exemple.fr")
-    client.force_login(intruder)
+    sign_in(client, intruder)
 
     shown = client.get(accept_url(invitation))
     response = client.post(accept_url(invitation))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from applications.models import DossierSection, Membership
 from applications.sections import BudgetForm, format_euros
 from applications.tests.factories import CallFactory, DossierFactory, add_member, budget_data
+from conftest import sign_in
 
 
 def section_url(dossier, key):
@@ -20,7 +21,7 @@ def dossier(db):
 
 @pytest.fixture
 def owner_client(client, dossier):
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
     return client
 
 
@@ -80,10 +81,10 @@ def test_stale_save_is_refused_and_nothing_is_overwritten(client, dossier):
     editor = add_member(dossier.consortium, Membership.Role.EDITOR).user
     owner = dossier.consortium.created_by
     url = section_url(dossier, "resume")
-    client.force_login(owner)
+    sign_in(client, owner)
     client.post(url, {"_version": "0", "project_title": "Titre de la propriétaire"})
 
-    client.force_login(editor)
+    sign_in(client, editor)
     response = client.post(url, {"_version": "0", "project_title": "Titre du rédacteur"})
 
     assert response.status_code == 409
@@ -110,7 +111,7 @@ def test_autosave_answers_json_and_detects_conflicts(owner_client, dossier):
 
 def test_reader_can_read_but_not_save_a_section(client, dossier):
     reader = add_member(dossier.consortium, Membership.Role.READER).user
-    client.force_login(reader)
+    sign_in(client, reader)
 
     assert client.get(section_url(dossier, "resume")).status_code == 200
     assert client.post(section_url(dossier, "resume"), {"_version": "0", "summary": "x"}).status_code == 403
@@ -123,7 +124,7 @@ def test_after_the_deadline_a_draft_is_read_only_and_says_why(client, db):
             opens_at=timezone.now() - dt.timedelta(days=10), closes_at=timezone.now() - dt.timedelta(minutes=1)
         )
     )
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
 
     page = client.get(section_url(dossier, "resume")).content.decode()
     response = client.post(section_url(dossier, "resume"), {"_version": "0", "summary": "trop tard"})

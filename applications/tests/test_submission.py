@@ -10,6 +10,7 @@ from django.utils import timezone
 from applications import clock, services
 from applications.models import Dossier, DossierSection, Submission
 from applications.tests.factories import CallFactory, complete_dossier
+from conftest import sign_in
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
 
@@ -35,7 +36,7 @@ def call_2013(db):
 
 
 def submit_through_view(client, dossier):
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
     return client.post(reverse("applications:dossier-submit", args=[dossier.pk]))
 
 
@@ -114,7 +115,7 @@ def test_call_at_a_local_time_that_does_not_exist_or_is_ambiguous_is_refused(nai
 def test_admin_refuses_a_call_closing_at_a_nonexistent_local_time(client, program_staff):
     program_staff.is_superuser = True
     program_staff.save()
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.post(
         reverse("admin:applications_call_add"),
@@ -234,7 +235,7 @@ def test_resubmission_creates_a_new_version_and_keeps_the_old(db, media):
 def test_withdraw_and_reinstate_before_deadline(client, db, media):
     dossier = complete_dossier()
     services.submit_dossier(dossier, by=dossier.consortium.created_by)
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
 
     client.post(reverse("applications:dossier-withdraw", args=[dossier.pk]), {"reason": "Projet reporté"})
     dossier.refresh_from_db()
@@ -324,7 +325,7 @@ def test_staff_reopen_a_submitted_dossier_after_the_deadline_from_the_admin(
     at(paris(2013, 10, 30, 12), monkeypatch)
     first = services.submit_dossier(dossier, by=dossier.consortium.created_by)
     at(paris(2013, 11, 5, 9), monkeypatch)
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.post(
         reverse("admin:applications_dossier_changelist"),
@@ -357,7 +358,7 @@ def test_staff_see_what_changed_between_versions_in_the_admin(client, db, media,
         dossier, "gouvernance", {**section.data, "decision_making": "Par consensus."}, base_version=1, by=user
     )
     second = services.submit_dossier(dossier, by=user)
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     page = client.get(reverse("admin:applications_submission_change", args=[second.pk])).content.decode()
 

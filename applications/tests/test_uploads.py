@@ -11,7 +11,13 @@ from django.core.files.uploadhandler import SkipFile
 from PIL import Image
 from pypdf import PdfWriter
 
-from applications.uploads import SizeLimitUploadHandler, format_size_limit, inspect_upload, safe_name
+from applications.uploads import (
+    FORM_OVERHEAD_BYTES,
+    SizeLimitUploadHandler,
+    format_size_limit,
+    inspect_upload,
+    safe_name,
+)
 
 MAX = 10 * 1024 * 1024
 
@@ -223,6 +229,40 @@ def test_pdf_that_is_also_a_zip_is_refused():
     assert error.code == "polyglot"
 
 
+def docx_hiding_a_pdf() -> bytes:
+    """A valid DOCX whose first entry, stored uncompressed, starts a PDF: PDF readers look for
+    the header in the first kilobyte, so a reader would open this "document" as a PDF."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("a.bin"), pdf_bytes(), compress_type=zipfile.ZIP_STORED)
+        archive.writestr("[Content_Types].xml", OOXML_CONTENT_TYPES)
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (docx_hiding_a_pdf, "budget.docx"),
+        (lambda: image_bytes("JPEG")[:2] + b"\xff\xfe\x00\x12%PDF-1.7 obj  " + image_bytes("JPEG")[2:], "photo.jpg"),
+    ],
+    ids=["docx", "jpeg"],
+)
+def test_document_or_image_hiding_a_pdf_header_is_refused(build, name):
+    data = build()
+    assert b"%PDF-" in data[:1024]
+
+    error = refusal(data, name)
+
+    assert (error.code, error.messages) == (
+        "polyglot",
+        [
+            "Ce fichier contient aussi un document PDF caché : il est refusé par sécurité. "
+            "Enregistrez-le de nouveau depuis votre logiciel."
+        ],
+    )
+
+
 def test_pdf_with_zip_signature_bytes_by_chance_is_accepted():
     # Compressed streams contain any byte sequence sooner or later, "PK\x03\x04" included.
     data = pdf_bytes().replace(b"%%EOF", b"% PK\x03\x04\x14\x00 in a stream\n%%EOF")
@@ -267,12 +307,54 @@ def test_docx_with_an_entry_compressed_over_a_hundred_times_is_refused():
     assert error.code == "zip_bomb"
 
 
-def test_docx_with_more_than_a_thousand_entries_is_refused():
-    data = ooxml_bytes("word/document.xml", {f"word/part{index}.xml": b"" for index in range(1000)})
+@pytest.mark.parametrize("main_part", ["word/document.xml", "xl/workbook.xml"], ids=["docx", "xlsx"])
+def test_office_document_with_more_than_a_thousand_entries_is_refused(main_part):
+    folder = main_part.split("/")[0]
+    data = ooxml_bytes(main_part, {f"{folder}/part{index}.xml": b"" for index in range(1000)})
 
     error = refusal(data, "budget.docx")
 
-    assert error.code == "zip_bomb"
+    assert (error.code, error.messages) == (
+        "zip_bomb",
+        ["Ce document contient trop de fichiers internes (plus de 1000) : il est refusé."],
+    )
+
+
+def test_office_document_with_exactly_a_thousand_entries_is_accepted():
+    data = ooxml_bytes("xl/workbook.xml", {f"xl/part{index}.xml": b"" for index in range(997)})
+
+    assert inspect_upload(upload(data, "tableau.xlsx"), max_bytes=MAX).extension == "xlsx"
+
+
+def opendocument_bomb(mimetype: str, *, entries: int = 0, zeros_mb: int = 0) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", '<?xml version="1.0"?><office:document-content/>')
+        for index in range(entries):
+            archive.writestr(f"Pictures/{index}.xml", b"")
+        if zeros_mb:
+            with archive.open("Pictures/zeros.bin", "w", force_zip64=True) as entry:
+                for _ in range(zeros_mb):
+                    entry.write(bytes(1024 * 1024))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: opendocument_bomb("application/vnd.oasis.opendocument.text", zeros_mb=101),
+        lambda: opendocument_bomb("application/vnd.oasis.opendocument.text", entries=1000),
+        lambda: opendocument_bomb("application/vnd.oasis.opendocument.spreadsheet", zeros_mb=101),
+        lambda: ooxml_bytes("xl/workbook.xml", {"xl/media/zeros.bin": bytes(101 * 1024 * 1024)}),
+    ],
+    ids=["odt-size", "odt-entries", "ods-size", "xlsx-size"],
+)
+def test_opendocument_and_spreadsheet_bombs_are_refused(build):
+    data = build()
+    assert len(data) < 1024 * 1024
+
+    assert refusal(data, "document.odt").code == "zip_bomb"
 
 
 def test_zip_that_is_no_office_document_is_refused():
@@ -378,3 +460,21 @@ def test_size_limit_handler_defaults_to_the_portal_limit(settings):
     settings.ATTACHMENT_MAX_BYTES = 1234
 
     assert SizeLimitUploadHandler().max_bytes == 1234
+
+
+def test_size_limit_handler_skips_before_the_first_byte_when_the_request_announces_too_much():
+    handler = SizeLimitUploadHandler(max_bytes=1000)
+    handler.handle_raw_input(None, {}, 1000 + FORM_OVERHEAD_BYTES + 1, b"boundary")
+
+    with pytest.raises(SkipFile):
+        handler.new_file("file", "gros.pdf", "application/pdf", None)
+
+    assert handler.too_large is True
+
+
+def test_size_limit_handler_reads_a_request_within_the_overhead():
+    handler = SizeLimitUploadHandler(max_bytes=1000)
+    handler.handle_raw_input(None, {}, 1000 + FORM_OVERHEAD_BYTES, b"boundary")
+    handler.new_file("file", "statuts.pdf", "application/pdf", None)
+
+    assert (handler.receive_data_chunk(b"x" * 1000, 0), handler.too_large) == (b"x" * 1000, False)

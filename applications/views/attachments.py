@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..access import dossier_for
-from ..attachments import add_attachment, live_attachments, max_attachment_bytes, remove_attachment
+from ..attachments import add_attachment, live_attachments, max_attachment_bytes, remove_attachment, upload_message
 from ..downloads import private_download
 from ..forms.attachments import AttachmentUploadForm
 from ..models import Attachment, AttachmentType, Dossier, Membership
@@ -62,7 +62,6 @@ def _attachment_list(request, *, dossier: Dossier, membership: Membership, size_
     reason = locked_reason(dossier)
     can_upload = membership.can_edit and reason is None
     list_url = reverse("applications:attachment-list", args=[dossier.pk])
-    types = list(dossier.call.attachment_types.all())
     form = None
     if request.method == "POST":
         if not can_upload:
@@ -89,9 +88,10 @@ def _attachment_list(request, *, dossier: Dossier, membership: Membership, size_
             except ValidationError as error:
                 form.add_error("file", error)
             else:
-                messages.success(request, f"La pièce « {attachment.original_name} » a été déposée.")
+                messages.success(request, upload_message(attachment))
                 return redirect(list_url)
 
+    types = list(dossier.call.attachment_types.all())  # read here: not needed after a stored upload
     attachments = list(live_attachments(dossier))
     rows = []
     for attachment_type in types:

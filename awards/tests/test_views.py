@@ -15,6 +15,7 @@ from applications.tests.factories import CallFactory, ConsortiumFactory, Organis
 from awards import services
 from awards.models import Award, Decision
 from awards.tests.factories import submitted_with_request
+from conftest import sign_in
 from reviews.models import Assignment, Criterion, Review, Score
 from reviews.tests.factories import ReviewerFactory
 
@@ -71,7 +72,7 @@ def test_staff_pages_send_anonymous_users_to_the_login_page(client, db, name, ar
 @pytest.mark.parametrize("role", ["applicant", "reviewer"])
 def test_staff_pages_refuse_applicants_and_reviewers(client, db, request, name, args, role):
     call = CallFactory()
-    client.force_login(request.getfixturevalue(role))
+    sign_in(client, request.getfixturevalue(role))
 
     response = client.get(reverse(name, args=args(call)))
 
@@ -80,7 +81,7 @@ def test_staff_pages_refuse_applicants_and_reviewers(client, db, request, name, 
 
 def test_selection_page_shows_the_exact_proposal_and_what_it_gains_over_the_rank_order(client, program_staff, knapsack):
     call, first, second, third, out = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:selection", args=[call.slug]), {"ordre": "raw", "couts": "on"})
 
@@ -100,7 +101,7 @@ def test_selection_page_shows_the_exact_proposal_and_what_it_gains_over_the_rank
 
 def test_marginal_costs_are_computed_by_default_for_a_small_call_and_on_request(client, program_staff, knapsack):
     call, *_ = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     url = reverse("awards:selection", args=[call.slug])
 
     default = client.get(url)
@@ -112,7 +113,7 @@ def test_marginal_costs_are_computed_by_default_for_a_small_call_and_on_request(
 
 def test_locked_in_dossier_and_quota_change_the_proposal(client, program_staff, knapsack):
     call, first, _second, _third, _out = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:selection", args=[call.slug]), {"ordre": "raw", "imposer": [first.pk]})
 
@@ -126,7 +127,7 @@ def test_locked_in_dossier_and_quota_change_the_proposal(client, program_staff, 
 
 def test_minimum_above_maximum_is_shown_next_to_the_field(client, program_staff, knapsack):
     call, *_ = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:selection", args=[call.slug]), {"region_min_IDF": "3", "region_max_IDF": "1"})
 
@@ -136,7 +137,7 @@ def test_minimum_above_maximum_is_shown_next_to_the_field(client, program_staff,
 
 def test_accepting_the_proposal_records_every_decision_in_one_step(client, program_staff, knapsack):
     call, first, second, third, out = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     url = reverse("awards:selection", args=[call.slug]) + "?ordre=raw"
 
     response = client.post(
@@ -165,7 +166,7 @@ def test_accepting_the_proposal_records_every_decision_in_one_step(client, progr
 
 def test_accepting_a_selection_over_the_envelope_is_refused_and_records_nothing(client, program_staff, knapsack):
     call, first, second, _third, _out = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.post(
         reverse("awards:selection", args=[call.slug]),
@@ -181,7 +182,7 @@ def test_accepting_a_selection_over_the_envelope_is_refused_and_records_nothing(
 
 def test_accepting_without_a_committee_date_keeps_the_page_with_the_error(client, program_staff, knapsack):
     call, _first, second, third, _out = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.post(
         reverse("awards:selection", args=[call.slug]), {"action": "accept", "selected": f"{second.pk},{third.pk}"}
@@ -193,7 +194,7 @@ def test_accepting_without_a_committee_date_keeps_the_page_with_the_error(client
 
 def test_verifiable_draw_shows_the_commitment_before_revealing_the_seed(client, program_staff, knapsack):
     call, _first, second, third, _out = knapsack
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     url = reverse("awards:selection", args=[call.slug]) + "?ordre=raw"
 
     client.post(url, {"action": "prepare-draw", "ids": f"{second.pk},{third.pk}"})
@@ -216,7 +217,7 @@ def test_ties_at_the_cut_are_listed_with_the_published_tie_break(client, program
     reviewer = ReviewerFactory()
     reviewed(call, reviewer, 80, (50_000, 50_000, 50_000))
     reviewed(call, reviewer, 80, (50_000, 50_000, 50_000))
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:selection", args=[call.slug]), {"ordre": "raw"})
 
@@ -239,7 +240,7 @@ def decided(knapsack, program_staff):
 
 def test_decisions_page_shows_the_ledger_and_says_nothing_is_public_yet(client, program_staff, decided):
     call, *_ = decided
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     page = client.get(reverse("awards:decisions", args=[call.slug])).content.decode()
 
@@ -257,7 +258,7 @@ def test_publishing_twice_drafts_the_letters_once_and_released_letters_go_once_p
     from jobs.tests.outbox import run_pending_jobs
 
     call, first, second, third, out = decided
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     url = reverse("awards:decisions", args=[call.slug])
 
     first_time = client.post(url, {"action": "publish"}, follow=True).content.decode()
@@ -295,7 +296,7 @@ def exported(knapsack, program_staff):
 
 def test_laureates_csv_is_streamed_with_bom_semicolons_and_inert_formulas(client, program_staff, exported):
     call, _first, second, third, _out = exported
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:export", args=[call.slug, "laureats", "csv"]))
 
@@ -312,7 +313,7 @@ def test_laureates_csv_is_streamed_with_bom_semicolons_and_inert_formulas(client
 
 def test_full_list_csv_has_every_ranked_dossier_with_its_request_and_decision(client, program_staff, exported):
     call, first, second, third, out = exported
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:export", args=[call.slug, "dossiers", "csv"]))
 
@@ -325,7 +326,7 @@ def test_full_list_csv_has_every_ranked_dossier_with_its_request_and_decision(cl
 
 def test_laureates_xlsx_is_typed_with_totals_and_the_formula_kept_as_text(client, program_staff, exported):
     call, _first, second, _third, _out = exported
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:export", args=[call.slug, "laureats", "xlsx"]))
 
@@ -342,7 +343,7 @@ def test_laureates_xlsx_is_typed_with_totals_and_the_formula_kept_as_text(client
 
 def test_laureates_pdf_lists_the_laureates_and_the_total(client, program_staff, exported):
     call, _first, second, third, _out = exported
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.get(reverse("awards:export", args=[call.slug, "laureats", "pdf"]))
 
@@ -430,7 +431,7 @@ def export_queries(client, call, liste, fmt) -> int:
 
 def test_exports_cost_the_same_few_queries_for_10_and_200_dossiers(client, program_staff):
     small, large = bulk_call(10, program_staff), bulk_call(200, program_staff)
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     export_queries(client, small, "laureats", "csv")  # the first request of a session warms it up
 
     counts = {

@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from applications.models import Call, Consortium, Dossier
+from conftest import sign_in
 from demo.data import demo_siret, next_deadline
 
 
@@ -14,6 +15,7 @@ def test_load_demo_is_idempotent_and_prints_one_login_per_role(db, media, capsys
     output = capsys.readouterr().out
     assert output.count("porteur@demo.ptce.fr") == 2
     assert "programme@demo.ptce.fr" in output
+    assert output.count("demande d'activer la double authentification") == 2
     assert User.objects.filter(email__endswith="@demo.ptce.fr").count() == 12
     assert sorted(Call.objects.values_list("slug", flat=True)) == ["ptce-2013", "ptce-demo"]
     assert Consortium.objects.filter(name="Cité Phares").count() == 1
@@ -49,7 +51,7 @@ def test_load_ptce_2013_creates_the_call_as_the_seed_states(db, capsys):
 
 def test_demo_2013_call_shows_exact_selection_beating_rank_order(client, db, media):
     call_command("load_demo")
-    client.force_login(User.objects.get(email="programme@demo.ptce.fr"))
+    sign_in(client, User.objects.get(email="programme@demo.ptce.fr"))
 
     page = client.get("/programme/appels/ptce-2013/selection/").content.decode()
 

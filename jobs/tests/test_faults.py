@@ -33,6 +33,7 @@ from applications.models import Call, Dossier, DossierEvent, Membership, Reminde
 from applications.sections import SECTION_FORMS
 from applications.tests.factories import CallFactory, DossierFactory, OrganisationFactory, add_member, complete_dossier
 from applications.tests.snapshots import create_submission
+from conftest import sign_in
 from jobs.models import Heartbeat, Job
 from jobs.services import enqueue, sweep_outbox
 from ptce_portal.celery import app as celery_app
@@ -77,7 +78,7 @@ def team_dossier(call: Call) -> Dossier:
 
 
 def submit_through_view(client, dossier: Dossier):
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
     return client.post(reverse("applications:dossier-submit", args=[dossier.pk]))
 
 
@@ -390,7 +391,7 @@ def test_failing_task_is_shown_failed_in_the_admin_and_retried_from_there_once_f
     wait_for(lambda: Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).exists(), timeout=60, what="failure")
     job.refresh_from_db()
     assert job.last_error.startswith("NotADirectoryError: [Errno 20] Not a directory")
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    sign_in(client, UserFactory(is_staff=True, is_superuser=True))
     changelist = reverse("admin:jobs_job_changelist")
     page = client.get(changelist).content.decode()
     assert '<td class="field-status">En échec</td>' in page

@@ -49,6 +49,7 @@ def test_rendering_goes_to_the_pdf_queue_and_sending_to_the_email_queue():
     assert queues == {
         "applications.tasks.close_due_calls_task": "default",
         "applications.tasks.render_submission_pdf_task": "pdf",
+        "applications.tasks.scan_attachment_task": "default",  # waits on clamd: I/O, not CPU
         "applications.tasks.send_closing_summary_task": "email",
         "applications.tasks.send_due_reminders_task": "email",  # send_*, though it only queues reminders
         "applications.tasks.send_reminder_task": "email",
@@ -63,6 +64,7 @@ def test_beat_closes_reminds_and_sweeps_every_minute():
     assert schedule == {
         "applications.tasks.close_due_calls_task": 60.0,
         "applications.tasks.send_due_reminders_task": 60.0,
+        "audit.tasks.record_digest_task": 3600.0,
         "jobs.tasks.sweep_outbox_task": 60.0,
     }
 

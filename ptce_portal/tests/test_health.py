@@ -44,3 +44,22 @@ def test_health_reports_beat_and_outbox_backlog(client, db):
     assert background["outbox_pending"] == 1
     assert background["outbox_failed"] == 0
     assert background["beat_late"] is False
+
+
+def test_health_keeps_the_reasons_for_the_log_and_for_staff(client, db, settings, monkeypatch, caplog):
+    from accounts.tests.factories import UserFactory
+    from conftest import sign_in
+
+    wrong = "redis://127.0.0.1:1/0"
+    settings.REDIS_URL = wrong
+    monkeypatch.setattr(celery_app.conf, "broker_url", wrong)
+
+    anonymous = client.get(reverse("health")).json()["components"]
+    assert anonymous["redis"] == {"ok": False, "error": "indisponible"}
+    assert anonymous["database"] == {"ok": True, "error": None}
+    assert "127.0.0.1" in caplog.text  # the driver's message, with the address, is logged
+
+    sign_in(client, UserFactory(is_staff=True))
+    staff = client.get(reverse("health")).json()["components"]
+    assert staff["redis"]["ok"] is False
+    assert staff["redis"]["error"] not in (None, "indisponible")

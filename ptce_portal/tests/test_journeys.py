@@ -17,11 +17,12 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.roles import Role
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import UserFactory, code_for_secret, totp_code
 from applications.models import Dossier, Membership, OrganisationKind
 from applications.services import submit_dossier
 from applications.tests.factories import SECTION_DATA, CallFactory, add_member, budget_data, complete_dossier
 from awards.models import Decision
+from conftest import totp_authenticator
 from ptce_portal.tests.browser import AxeAudit, pdf_bytes
 from reviews.criteria import ensure_ptce_criteria
 from reviews.models import Assignment, Review
@@ -40,6 +41,11 @@ def log_in(page, user, password=PASSWORD):
     page.fill("main input[name=login]", user.email)
     page.fill("main input[name=password]", password)
     page.locator("main form button[type=submit]").click()
+    if user.is_staff:
+        # Staff and reviewers give the code of their authenticator app next.
+        expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+        page.fill("main input[name=code]", totp_code(user))
+        page.get_by_role("button", name="Connexion").click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
@@ -266,10 +272,19 @@ def test_reviewer_scores_only_their_assignment(page, media):
     assign_reviewer(other, reviewer=ReviewerFactory(), by=staff)
     page.on("dialog", lambda dialog: dialog.accept())
 
+    # First log-in: the admin's log-in is the portal's, then the authenticator app is enrolled.
     page.goto("/admin/login/")
-    page.fill("input[name=username]", reviewer.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("#login-form [type=submit]").click()
+    page.fill("main input[name=login]", reviewer.email)
+    page.fill("main input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    expect(page.locator("main")).to_contain_text("la double authentification y est obligatoire")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.fill("main input[name=code]", code_for_secret(secret))
+    page.get_by_role("button", name="Activer").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
+    page.get_by_role("link", name="Continuer vers l'administration").click()
+    expect(page.locator("#site-name")).to_be_visible()
     page.goto("/admin/reviews/assignment/")
     expect(page.locator("#content h1")).to_have_text("Mes évaluations")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
@@ -296,6 +311,7 @@ def test_staff_assign_select_export_and_publish(open_page, media):
     for _ in range(3):
         ReviewerFactory()
     staff = user_with_password(role=Role.PROGRAM_STAFF)
+    totp_authenticator(staff)
     page = open_page()
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, staff)

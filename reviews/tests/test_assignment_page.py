@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from applications.models import Dossier, Organisation
 from applications.tests.factories import CallFactory
+from conftest import sign_in
 from reviews.models import Assignment, Conflict
 from reviews.tests.factories import ReviewerFactory
 from reviews.tests.test_ranking import make_dossiers
@@ -24,7 +25,7 @@ def test_staff_run_automatic_assignment_from_the_page(client, program_staff):
     conflicted = reviewers[0]
     conflicted.reviewer_profile.sirets = ["73282932000082"]
     conflicted.reviewer_profile.save()
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     response = client.post(reverse("reviews:assignment", args=[call.slug]))
 
@@ -45,7 +46,7 @@ def test_uncovered_dossiers_are_named(client, program_staff):
     call = CallFactory(reviewers_per_dossier=2)
     make_dossiers(call, 2)
     ReviewerFactory(profile={"capacity": 5})
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     page = client.post(reverse("reviews:assignment", args=[call.slug])).content.decode()
 
@@ -64,8 +65,8 @@ def reviewer_list_queries(client, reviewer, count):
 
 def test_reviewer_list_runs_the_same_queries_at_10_and_500(client, db):
     first, second = ReviewerFactory(), ReviewerFactory()
-    client.force_login(first)
+    sign_in(client, first)
     small = reviewer_list_queries(client, first, 10)
-    client.force_login(second)
+    sign_in(client, second)
     large = reviewer_list_queries(client, second, 500)
-    assert small == large <= 30
+    assert small == large <= 25  # reviewer pages: issue 8

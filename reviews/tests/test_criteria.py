@@ -1,5 +1,6 @@
 from django.urls import reverse
 
+from conftest import sign_in
 from reviews.models import Criterion
 from reviews.tests.factories import assignment, criteria_for, submitted_dossier
 
@@ -21,7 +22,7 @@ def post_weight(client, criterion, weight):
 def test_staff_edit_criteria_until_reviewing_starts_then_they_are_frozen(client, program_staff):
     dossier = submitted_dossier()
     criterion = criteria_for(dossier.call)[0]
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     post_weight(client, criterion, 5)
     criterion.refresh_from_db()

@@ -8,6 +8,7 @@ from accounts.tests.factories import UserFactory
 from applications.models import Membership
 from applications.tests.factories import add_member
 from awards.tests.factories import submitted_with_request
+from conftest import sign_in
 from jobs.tests.outbox import run_pending_jobs
 from reviews import services
 from reviews.models import Message
@@ -20,13 +21,13 @@ def dossier(db, media):
 
 def test_staff_question_reaches_the_team_and_the_answer_reaches_staff(client, dossier, program_staff):
     submission_hash = dossier.current_submission.content_sha256
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     client.post(reverse("reviews:staff-thread", args=[dossier.pk]), {"body": "Pouvez-vous préciser le budget 2015 ?"})
     run_pending_jobs()
     assert mail.outbox[-1].to == [dossier.consortium.created_by.email]
 
     owner = dossier.consortium.created_by
-    client.force_login(owner)
+    sign_in(client, owner)
     page = client.get(dossier.get_absolute_url()).content.decode()
     assert "1 non lu" in page
     pdf = SimpleUploadedFile("precisions.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
@@ -50,17 +51,17 @@ def test_thread_is_closed_to_other_users_and_readers_cannot_post(client, dossier
     reader = add_member(dossier.consortium, Membership.Role.READER).user
     stranger = UserFactory(role=Role.APPLICANT)
 
-    client.force_login(stranger)
+    sign_in(client, stranger)
     assert client.get(reverse("reviews:team-thread", args=[dossier.pk])).status_code == 404
     assert client.get(reverse("reviews:staff-thread", args=[dossier.pk])).status_code == 403
-    client.force_login(reader)
+    sign_in(client, reader)
     assert client.get(reverse("reviews:team-thread", args=[dossier.pk])).status_code == 200
     assert client.post(reverse("reviews:team-thread", args=[dossier.pk]), {"body": "x"}).status_code == 403
     assert list(Message.objects.all()) == [question]
 
 
 def test_disguised_file_in_an_answer_is_refused_next_to_the_field(client, dossier):
-    client.force_login(dossier.consortium.created_by)
+    sign_in(client, dossier.consortium.created_by)
     fake = SimpleUploadedFile("budget.pdf", b"MZ\x90\x00 program", content_type="application/pdf")
 
     response = client.post(reverse("reviews:team-thread", args=[dossier.pk]), {"body": "Ci-joint", "attachment": fake})
@@ -78,7 +79,7 @@ def test_assigned_reviewer_reads_the_thread_in_the_admin(client, dossier, progra
     reviewer = ReviewerFactory()
     assignment = services.assign_reviewer(dossier, reviewer=reviewer, by=program_staff)
     services.confirm_no_conflict(assignment, by=reviewer)
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
 
     page = client.get(reverse("admin:reviews_assignment_evaluate", args=[assignment.pk])).content.decode()
 

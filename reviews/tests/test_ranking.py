@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from applications.models import Consortium, Dossier
 from applications.tests.factories import CallFactory, ConsortiumFactory
+from conftest import sign_in
 from reviews.models import Assignment, Criterion, Review, Score
 from reviews.ranking import rank_call
 from reviews.tests.factories import ReviewerFactory
@@ -116,7 +117,7 @@ def ranking_queries(client, call, dossiers):
 
 
 def test_ranking_page_runs_the_same_queries_at_10_and_500_dossiers(client, program_staff):
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
     small = ranking_queries(client, CallFactory(), 10)
     large = ranking_queries(client, CallFactory(), 500)
     assert small == large <= 25
@@ -126,5 +127,5 @@ def test_ranking_page_is_for_program_staff_only(client, call, reviewer, applican
     url = reverse("reviews:ranking", args=[call.slug])
     assert client.get(url).status_code == 302
     for user in (reviewer, applicant):
-        client.force_login(user)
+        sign_in(client, user)
         assert client.get(url).status_code == 403

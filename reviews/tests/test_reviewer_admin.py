@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from conftest import sign_in
 from reviews import services
 from reviews.models import Assignment, Conflict, Review, ReviewUnlock
 from reviews.tests.factories import ReviewerFactory, assignment, criteria_for, submitted_dossier
@@ -31,7 +32,7 @@ def scores_post(criteria, values, submit=False, recommendation="fund"):
 
 
 def test_reviewer_list_shows_only_own_assignments_without_scores(client, setup):
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
 
     page = client.get(reverse("admin:reviews_assignment_changelist")).content.decode()
 
@@ -43,7 +44,7 @@ def test_reviewer_list_shows_only_own_assignments_without_scores(client, setup):
 
 
 def test_reviewer_cannot_sort_by_derived_columns(client, setup):
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
     response = client.get(reverse("admin:reviews_assignment_changelist") + "?o=5")
     assert response.status_code in (200, 302)
     assert "note pondérée" not in response.content.decode()
@@ -51,7 +52,7 @@ def test_reviewer_cannot_sort_by_derived_columns(client, setup):
 
 @pytest.mark.parametrize("url_name", ["evaluate", "change", "history", "pdf"])
 def test_reviewer_gets_nothing_from_an_unassigned_dossier(client, setup, url_name):
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
     other = setup["theirs"]
     names = {
         "evaluate": "admin:reviews_assignment_evaluate",
@@ -70,7 +71,7 @@ def test_reviewer_has_no_access_to_reviews_at_all(client, setup):
     services.save_review(
         setup["colleague"], scores=[], recommendation="fund", overall_comment="secret", by=setup["colleague"].reviewer
     )
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
 
     review = Review.objects.get()
     for url in [
@@ -85,14 +86,14 @@ def test_reviewer_has_no_access_to_reviews_at_all(client, setup):
 def test_reviewer_with_a_conflict_cannot_open_the_dossier_even_by_url(client, setup):
     mine = setup["mine"]
     Conflict.objects.create(reviewer=setup["reviewer"], dossier=mine.dossier, source=Conflict.Source.STAFF)
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
 
     assert client.get(evaluate_url(mine)).status_code == 404
     assert "PTCE-T-0001" not in client.get(reverse("admin:reviews_assignment_changelist")).content.decode()
 
 
 def test_conflict_check_comes_before_the_content(client, setup):
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
     url = evaluate_url(setup["mine"])
 
     first = client.get(url).content.decode()
@@ -106,7 +107,7 @@ def test_conflict_check_comes_before_the_content(client, setup):
 
 
 def test_declaring_a_conflict_from_the_check_removes_the_dossier(client, setup):
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
 
     response = client.post(
         evaluate_url(setup["mine"]), {"answer": "conflict", "reason": "Je préside une structure membre"}
@@ -120,7 +121,7 @@ def test_declaring_a_conflict_from_the_check_removes_the_dossier(client, setup):
 def test_review_draft_then_submit_then_locked(client, setup):
     mine, criteria = setup["mine"], setup["criteria"]
     services.confirm_no_conflict(mine, by=setup["reviewer"])
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
     url = evaluate_url(mine)
 
     client.post(url, scores_post(criteria, ["4", "", ""]))
@@ -147,7 +148,7 @@ def test_staff_unlock_leaves_a_trace(client, setup, program_staff):
     services.save_review(mine, scores=[], recommendation="fund", overall_comment="", by=mine.reviewer)
     review = Review.objects.get()
     Review.objects.filter(pk=review.pk).update(status=Review.Status.SUBMITTED, submitted_at="2013-11-10T10:00:00Z")
-    client.force_login(program_staff)
+    sign_in(client, program_staff)
 
     client.post(
         reverse("admin:reviews_review_changelist"),
@@ -164,7 +165,7 @@ def test_staff_unlock_leaves_a_trace(client, setup, program_staff):
 def test_every_change_to_a_review_is_recorded_with_who_and_when(client, setup):
     mine, criteria = setup["mine"], setup["criteria"]
     services.confirm_no_conflict(mine, by=setup["reviewer"])
-    client.force_login(setup["reviewer"])
+    sign_in(client, setup["reviewer"])
 
     client.post(evaluate_url(mine), scores_post(criteria, ["4", "", ""]))
     client.post(evaluate_url(mine), scores_post(criteria, ["4", "3", "na"], submit=True))

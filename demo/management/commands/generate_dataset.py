@@ -7,6 +7,7 @@ from django.db import transaction
 from applications.calls import ensure_ptce_call
 from applications.clock import local_instant
 from applications.models import Call
+from audit.services import seal_unchained_history
 from demo.dataset import generate_dataset
 
 # Real 2013 figures (PRODUCT.md): 182 dossiers, 23 laureates, 3 M€; a generated call scales them.
@@ -69,6 +70,9 @@ class Command(BaseCommand):
                 password=options["password"],
                 stdout=self.stdout,
             )
+            # The generator writes history in bulk: chain it now, as part of the same import.
+            sealed = seal_unchained_history()
+        self.stdout.write(f"Historique chaîné : {sealed} lignes.")
         for line in summary.lines():
             self.stdout.write(line)
         self.stdout.write(f"Terminé en {time.perf_counter() - started:.1f} s.")

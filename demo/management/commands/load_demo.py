@@ -5,6 +5,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.roles import Role, add_role
 from applications.models import Region, Sector
+from audit.services import seal_unchained_history
 from demo.data import (
     demo_reviewer_emails,
     ensure_reviewer_profile,
@@ -52,9 +53,17 @@ class Command(BaseCommand):
                 f"{dataset.reviews} remises."
             )
 
+        # The demo dataset writes history in bulk: chain it as part of the same load.
+        seal_unchained_history()
+
         self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})")
         for email, _first, _last, role in DEMO_USERS:
             label = role.label if role else "Super-administrateur"
             self.stdout.write(f"  {label:<22} {email}")
         emails = demo_reviewer_emails()
         self.stdout.write(f"  {Role.REVIEWER.label:<22} {emails[0]} … {emails[-1]}")
+        self.stdout.write(
+            "Évaluateurs, chargés de programme et super-administrateur : à la première connexion, le portail "
+            "demande d'activer la double authentification (application TOTP : FreeOTP, Aegis, Google "
+            "Authenticator…), puis un code à six chiffres à chaque connexion. Les porteurs de projet n'en ont pas besoin."
+        )
