@@ -8,6 +8,7 @@ import pytest
 from allauth.core.internal import ratelimit
 from django.urls import reverse
 
+from accounts.roles import Role
 from accounts.tests.factories import PASSWORD, UserFactory
 from applications.models import Invitation
 from applications.tests.factories import ConsortiumFactory
@@ -102,6 +103,17 @@ def test_admin_login_page_sends_to_the_portal_login(client, db):
     assert posted.status_code == 302
     assert posted["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in client.session
+
+
+def test_signed_in_staff_posting_credentials_to_the_admin_login_checks_no_password(client, db):
+    staff = UserFactory(email="staff@exemple.fr", role=Role.PROGRAM_STAFF)
+    other = UserFactory(email="autre@exemple.fr", role=Role.PROGRAM_STAFF)
+    sign_in(client, staff)
+
+    response = client.post("/admin/login/?next=/admin/", {"username": other.email, "password": PASSWORD})
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert client.session["_auth_user_id"] == str(staff.pk)
 
 
 def test_sign_ups_are_throttled_per_address(client, db):
