@@ -64,15 +64,16 @@ COSTS_BY_DEFAULT_UP_TO = 250
 # --- Shared reads ---
 
 
-def _ranking(call: Call, order: str) -> Ranking:
-    ranking = rank_call(call, order=order)
+def _ranking(call: Call, order: str, *, with_content: bool = True) -> Ranking:
+    ranking = rank_call(call, order=order, with_content=with_content)
     for row in ranking.rows:
         row.dossier.call = call  # requested_amounts() reads the call: no query per dossier
     return ranking
 
 
-def _requested(dossier: Dossier, years: int) -> list[int]:
-    amounts = [int(amount) for amount in services.requested_amounts(dossier)][:years]
+def _requested(dossier: Dossier, years: int, asked: list[int] | None = None) -> list[int]:
+    asked = services.requested_amounts(dossier) if asked is None else asked
+    amounts = [int(amount) for amount in asked][:years]
     return amounts + [0] * (years - len(amounts))
 
 
@@ -138,6 +139,27 @@ class Line:
     has_cost: bool = False
     marker: str = ""
 
+    @property
+    def matters(self) -> bool:
+        """A line staff must see: a marker, or a dossier proposed, retained, locked or costed."""
+        return bool(self.marker or self.selected or self.greedy or self.locked_in or self.locked_out or self.has_cost)
+
+
+# Below the last line that matters, this many more dossiers are shown; the rest behind a link.
+LINES_AFTER_THE_LAST_THAT_MATTERS = 50
+
+
+def _shown_lines(request, lines: list[Line]) -> tuple[list[Line], int, str]:
+    """(lines to show, how many are hidden, the link that shows them all). A call of thousands of
+    dossiers would otherwise send megabytes of rows nobody reads, all below the cut."""
+    if request.GET.get("tout"):
+        return lines, 0, ""
+    last = max((index for index, line in enumerate(lines) if line.matters), default=-1)
+    shown = lines[: last + 1 + LINES_AFTER_THE_LAST_THAT_MATTERS]
+    query = request.GET.copy()
+    query["tout"] = "1"
+    return shown, len(lines) - len(shown), f"?{query.urlencode()}"
+
 
 @program_staff_required
 @require_http_methods(["GET", "POST"])
@@ -185,7 +207,9 @@ def _selection_url(call: Call, request) -> str:
 
 def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | None) -> dict:
     order = request.GET.get("ordre") if request.GET.get("ordre") in ("raw", "calibrated") else "calibrated"
-    ranking = _ranking(call, order)
+    # The console needs no frozen content but the amounts asked: one query reads just those.
+    ranking = _ranking(call, order, with_content=False)
+    asked = services.requested_amounts_by_dossier(call)
     regions = sorted(
         {(row.dossier.consortium.region, row.dossier.consortium.get_region_display()) for row in ranking.rows},
         key=lambda pair: _sort_key(pair[1]),
@@ -198,7 +222,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
     amounts = {}
     for position, row in enumerate(ranking.rows):
         dossier = row.dossier
-        amounts[dossier.pk] = _requested(dossier, call.funding_years)
+        amounts[dossier.pk] = _requested(dossier, call.funding_years, asked.get(dossier.pk, []))
         score = getattr(row, score_name)
         candidates.append(
             Candidate(
@@ -242,13 +266,16 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
 
     by_id = {candidate.id: candidate for candidate in candidates}
     lines = _lines(call, ranking, candidates, amounts, proposal, costs, locked_in, locked_out, score_name)
+    shown, hidden, show_all_url = _shown_lines(request, lines)
     if accept_form is None and proposal is not None and proposal.is_optimal and proposal.selected:
         accept_form = AcceptSelectionForm(initial={"selected": ",".join(str(pk) for pk in proposal.selected)})
     return {
         "call": call,
         "ranking": ranking,
         "form": form,
-        "lines": lines,
+        "lines": shown,
+        "hidden_lines": hidden,
+        "show_all_url": show_all_url,
         "column_count": 13 + call.funding_years,
         "years": call.funding_year_list,
         "proposal": proposal,

@@ -18,6 +18,7 @@ from awards.selection import (
     verifiable_draw,
     verify_draw,
 )
+from awards.selection import _Problem as Problem
 
 K = 1000  # euros per k€, to keep the hand-made cases readable
 
@@ -463,6 +464,38 @@ def test_propose_matches_brute_force(instance):
     assert check(proposal.selected, candidates, constraints) == []
     if not proposal.greedy_violations:
         assert proposal.objective >= scaled(candidates, proposal.greedy)
+
+
+def test_dominated_dossiers_are_left_out_of_the_solves_without_changing_the_answer():
+    # One group; each dossier scores less and asks more than every dossier ranked before it. At most
+    # two laureates: a dossier with three or more such dominators can never be in the answer.
+    candidates = [
+        Candidate(id=i, score=20 - i, requested=(50 + i) * K, requested_by_year=((50 + i) * K,), rank_key=(i,))
+        for i in range(1, 13)
+    ]
+    constraints = Constraints(envelope=10_000 * K, max_laureates=2, year_limits=(10_000 * K,))
+
+    dominated = Problem(candidates, constraints)._dominated()
+    proposal = propose(candidates, constraints)
+
+    assert dominated.tolist() == [False] * 3 + [True] * 9
+    assert (proposal.objective, proposal.selected) == brute_force(candidates, constraints)
+    assert marginal_costs(candidates, constraints, proposal)[12] == 8 - 18  # candidate 12 instead of 2
+
+
+def test_a_cheaper_or_other_group_dossier_is_not_dominated():
+    base = {"requested_by_year": (), "rank_key": ()}
+    candidates = [Candidate(id=i, score=10, requested=50 * K, region="A", **base) for i in range(1, 6)]
+    candidates += [
+        Candidate(id=6, score=1, requested=40 * K, region="A", **base),  # asks less than all of them
+        Candidate(id=7, score=1, requested=60 * K, region="B", **base),  # another region
+        Candidate(id=8, score=1, requested=60 * K, region="A", **base),  # dominated five times
+    ]
+
+    dominated = Problem(candidates, Constraints(envelope=100 * K))._dominated()
+
+    # Two laureates at most, so three dominators suffice; equal dossiers ranked earlier count too.
+    assert dominated.tolist() == [False, False, False, True, True, False, False, True]
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

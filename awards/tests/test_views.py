@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from applications.models import Consortium, Dossier, Organisation, Submission
 from applications.tests.factories import CallFactory, ConsortiumFactory, OrganisationFactory, make_siret
-from awards import services
+from awards import services, views
 from awards.models import Award, Decision
 from awards.tests.factories import submitted_with_request
 from conftest import sign_in
@@ -97,6 +97,23 @@ def test_selection_page_shows_the_exact_proposal_and_what_it_gains_over_the_rank
     costs = {line.candidate.id: line.cost for line in response.context["lines"] if line.has_cost}
     assert costs[second.pk] == pytest.approx(-69.0)  # without it, the best is the first alone
     assert out.pk not in costs
+
+
+def test_rows_far_below_the_cut_are_behind_a_link(client, program_staff, knapsack, monkeypatch):
+    call, first, second, third, out = knapsack
+    monkeypatch.setattr(views, "LINES_AFTER_THE_LAST_THAT_MATTERS", 0)
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+
+    short = client.get(url, {"ordre": "calibrated"})  # no marginal costs: the eliminated dossier matters not
+    everything = client.get(url + short.context["show_all_url"])
+
+    shown = [line.candidate.id for line in short.context["lines"] if line.candidate]
+    assert shown == [first.pk, second.pk, third.pk]
+    assert short.context["hidden_lines"] == 1
+    assert "1 autre dossier plus bas dans le classement, ni proposé ni retenu." in short.content.decode()
+    assert out.pk in [line.candidate.id for line in everything.context["lines"] if line.candidate]
+    assert everything.context["hidden_lines"] == 0
 
 
 def test_marginal_costs_are_computed_by_default_for_a_small_call_and_on_request(client, program_staff, knapsack):
