@@ -16,6 +16,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 
 from .second_factor import has_totp, requires_second_factor, second_factor_done
@@ -62,3 +63,18 @@ class StaffSessionMiddleware:
             return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
         messages.warning(request, ENROL_MESSAGE)
         return redirect("mfa_activate_totp")
+
+
+class PrivateCacheMiddleware:
+    """Pages shown to a signed-in person are theirs alone: no shared cache (proxy, CDN) may keep
+    them. `private`, not `no-store`, so the browser's back button still works; a view that sets
+    its own Cache-Control (downloads, the personal-data export) keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True)
+        return response

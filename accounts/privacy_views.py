@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -32,7 +33,9 @@ class CloseAccountForm(forms.Form):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        # Through allauth, so wrong passwords count against the same log-in throttle (5 per 15 minutes)
+        # and a stolen session cannot be used to guess the password.
+        if not get_account_adapter().reauthenticate(self.user, password):
             raise forms.ValidationError("Mot de passe incorrect.")
         return password
 

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffSessionMiddleware",
+    "accounts.middleware.PrivateCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -138,6 +139,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "5/h/ip",
     "reset_password": "10/h/ip,3/h/key",
     "reset_password_from_key": "20/h/ip",
+    # Signed-in users: a wrong current password counts like a failed log-in.
+    "change_password": "5/15m/user",
+    "reauthenticate": "5/15m/user",
     # Ours: team invitations sent by one person (applications' team page).
     "invite_member": "20/h/user",
 }

@@ -126,6 +126,20 @@ def test_a_wrong_password_closes_nothing(client, team):
     assert owner.is_active is True
 
 
+def test_guessing_the_password_from_a_signed_in_session_is_throttled(client, team):
+    owner, _ = team
+    sign_in(client, owner)
+    for _attempt in range(5):
+        client.post(PAGE, {"password": "pas-le-bon", "confirm": "on"})
+
+    response = client.post(PAGE, {"password": PASSWORD, "confirm": "on"})  # even the right one, now
+
+    owner.refresh_from_db()
+    assert response.status_code == 400
+    assert "Trop de tentatives" in response.context["form"].errors["password"][0]
+    assert owner.is_active is True
+
+
 def test_a_member_of_a_team_that_submitted_cannot_close_their_account(client, team):
     owner, dossier = team
     dossier.reference = "PTCE-2013-0007"

@@ -95,3 +95,13 @@ def test_admin_pages_send_the_same_policy(client, program_staff):
 
     assert response.status_code == 200
     assert_strict_policy(response)
+
+
+def test_pages_of_a_signed_in_person_are_never_kept_by_a_shared_cache(client, applicant):
+    anonymous = client.get(reverse("home"))
+    sign_in(client, applicant)
+
+    signed_in = client.get(reverse("applications:dashboard"))
+
+    assert not anonymous.has_header("Cache-Control")
+    assert signed_in["Cache-Control"] == "private"
