@@ -112,6 +112,9 @@ class DossierAdmin(NarrowedHistoryAdmin):
     list_display = ["__str__", "consortium", "call", "status", "submitted_at", "deadline_display"]
     list_filter = ["call", "status", "consortium__region", "consortium__territory_priority", "consortium__maturity"]
     list_select_related = ["consortium", "call", "current_submission"]
+    # Newest calls first, served by the unique index on (call, number): the model's ordering goes
+    # through the call's closing date, which makes PostgreSQL sort every dossier on every page.
+    ordering = ["-call_id", "number", "pk"]
     search_fields = ["reference", "consortium__name", "consortium__organisations__siret"]
     readonly_fields = [
         "call",
@@ -131,6 +134,10 @@ class DossierAdmin(NarrowedHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_queryset(self, request):
+        # The list shows when a dossier was submitted, not its frozen content (tens of kB each).
+        return super().get_queryset(request).defer("current_submission__content")
 
     @admin.display(description="déposé le", ordering="current_submission__submitted_at")
     def submitted_at(self, dossier):

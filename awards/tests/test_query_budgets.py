@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -181,6 +183,22 @@ def test_dossier_changelist(client, program_staff):
         return lambda: expect_status(client.get(reverse("admin:applications_dossier_changelist")), 200)
 
     assert_query_budget(prepare, sizes=LISTS, ceiling=ADMIN_CHANGELIST, label="dossier changelist")
+
+
+def test_dossier_changelist_reads_no_frozen_content_and_sorts_on_an_index(client, program_staff):
+    sign_in(client, program_staff)
+    bulk_call(10, program_staff)
+
+    with CaptureQueriesContext(connection) as queries:
+        expect_status(client.get(reverse("admin:applications_dossier_changelist")), 200)
+
+    listing = next(
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'ORDER BY "applications_dossier"' in q["sql"]
+    )
+    assert '"applications_submission"."content"' not in listing
+    assert 'ORDER BY "applications_dossier"."call_id" DESC, "applications_dossier"."number" ASC' in listing
 
 
 # --- Exports (the staff exports have their own test in test_views) ---
