@@ -33,12 +33,11 @@ from reviews.ranking import Ranking, RankRow, rank_call
 from . import exports, services
 from .forms import AcceptSelectionForm, ReportUploadForm, SelectionForm, parse_ids
 from .models import ActivityReport, Award, Decision, DecisionLetter
+from .proposals import exact_proposal
 from .selection import (
     Candidate,
     Proposal,
-    SelectionError,
     marginal_costs,
-    propose,
     ties_at_cut,
     verifiable_draw,
     verify_draw,
@@ -245,14 +244,13 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
 
     proposal: Proposal | None = None
     error = ""
+    pending = False
     costs: dict[int, float | None] = {}
     ties: list[list[int]] = []
     if not form.is_bound or form.is_valid():
         constraints = form.constraints(locked_in=locked_in, locked_out=locked_out)
-        try:
-            proposal = propose(candidates, constraints)
-        except (SelectionError, ValueError) as failure:
-            error = str(failure)
+        outcome = exact_proposal(candidates, constraints)
+        proposal, error, pending = outcome.proposal, outcome.error, outcome.pending
         if proposal is not None and proposal.is_optimal:
             chosen = set(proposal.selected)
             next_ids = [
@@ -281,6 +279,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
         "proposal": proposal,
         "proposal_view": _proposal_view(call, proposal) if proposal else None,
         "error": error,
+        "pending": pending,
         "ties": [[by_id[pk] for pk in group] for group in ties],
         "tie_break": TIE_BREAK,
         "accept_form": accept_form,

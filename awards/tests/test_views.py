@@ -12,10 +12,12 @@ from pypdf import PdfReader
 
 from applications.models import Consortium, Dossier, Organisation, Submission
 from applications.tests.factories import CallFactory, ConsortiumFactory, OrganisationFactory, make_siret
-from awards import services, views
+from awards import proposals, services, views
 from awards.models import Award, Decision
 from awards.tests.factories import submitted_with_request
 from conftest import sign_in
+from jobs.models import Job
+from jobs.tests.outbox import run_pending_jobs
 from reviews.models import Assignment, Criterion, Review, Score
 from reviews.tests.factories import ReviewerFactory
 
@@ -114,6 +116,45 @@ def test_rows_far_below_the_cut_are_behind_a_link(client, program_staff, knapsac
     assert "1 autre dossier plus bas dans le classement, ni proposé ni retenu." in short.content.decode()
     assert out.pk in [line.candidate.id for line in everything.context["lines"] if line.candidate]
     assert everything.context["hidden_lines"] == 0
+
+
+def test_a_large_call_is_solved_by_a_worker_while_the_page_says_so(client, program_staff, knapsack, monkeypatch):
+    call, _first, second, third, _out = knapsack
+    monkeypatch.setattr(proposals, "SOLVE_IN_REQUEST_UP_TO", 3)  # four candidates: "large"
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+
+    waiting = client.get(url, {"ordre": "raw"})
+    again = client.get(url, {"ordre": "raw"})
+    jobs = Job.objects.filter(task_name="awards.tasks.propose_selection_task")
+    assert jobs.count() == 1  # asking again while it computes queues nothing more
+    run_pending_jobs()
+    solved = client.get(url, {"ordre": "raw"})
+
+    for page in (waiting, again):
+        assert page.context["pending"]
+        assert page.context["proposal"] is None
+        assert "est en cours de calcul par le serveur" in page.content.decode()
+        assert '<meta http-equiv="refresh" content="10">' in page.content.decode()
+    assert not solved.context["pending"]
+    assert solved.context["proposal"].selected == (second.pk, third.pk)
+    assert "refresh" not in solved.content.decode()
+
+
+def test_the_proposal_is_cached_by_its_inputs(client, program_staff, knapsack, monkeypatch):
+    call, first, *_ = knapsack
+    solved = []
+    real = proposals.propose
+    monkeypatch.setattr(proposals, "propose", lambda *args: solved.append(1) or real(*args))
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+
+    client.get(url, {"ordre": "raw"})
+    client.get(url, {"ordre": "raw"})
+    locked = client.get(url, {"ordre": "raw", "imposer": first.pk})
+
+    assert len(solved) == 2  # the same inputs twice, then a lock: other inputs
+    assert first.pk in locked.context["proposal"].selected
 
 
 def test_marginal_costs_are_computed_by_default_for_a_small_call_and_on_request(client, program_staff, knapsack):
