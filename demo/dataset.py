@@ -55,6 +55,7 @@ from applications.models import (
 from applications.sections import COFUNDING_SOURCES, EXPENSE_CATEGORIES, SECTION_FORMS, section_state
 from applications.services import build_snapshot, content_hash
 from applications.sirets import LA_POSTE_SIREN, luhn_ok
+from demo.pdfbytes import assemble_pdf
 from jobs.services import enqueue
 from reviews.calibration import weighted_total
 from reviews.criteria import ensure_ptce_criteria
@@ -416,16 +417,7 @@ def minimal_pdf(text: str) -> bytes:
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def _weighted(rng: random.Random, weights: Mapping) -> str:

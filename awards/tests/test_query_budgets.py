@@ -14,14 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Call, Consortium, Dossier, Organisation, Submission
-from applications.tests.factories import CallFactory, ConsortiumFactory, make_siret
+from applications.models import Call
 from awards.models import Award, Decision, DecisionLetter, Tranche
+from awards.tests.factories import bulk_reviewed_call
 from awards.tests.test_views import COMMITTEE
 from conftest import sign_in
 from ptce_portal.tests.querybudget import ADMIN_CHANGELIST, EXPORT, STAFF_PAGE, assert_query_budget, expect_status
-from reviews.models import Assignment, Review
-from reviews.tests.factories import ReviewerFactory
 
 LISTS = (10, 500)
 EXPORTS = (10, 200)
@@ -31,62 +29,7 @@ def bulk_call(count: int, staff) -> Call:
     """A call with `count` reviewed dossiers (a third with a lead structure), every other one
     laureate with its award, two payment tranches (the first payable) and a decision letter; the
     others on the waiting list. Bulk-created: record_selection() would take minutes at 500."""
-    call = CallFactory(envelope=100_000_000, target_laureates=count)
-    reviewer = ReviewerFactory()
-    owner = ConsortiumFactory().created_by
-    consortia = Consortium.objects.bulk_create(
-        [
-            Consortium(
-                name=f"Pôle {n}", communes="X", departement="93", region="IDF", maturity="mature", created_by=owner
-            )
-            for n in range(count)
-        ]
-    )
-    Organisation.objects.bulk_create(
-        [
-            Organisation(consortium=c, name=f"Structure {n}", siret=make_siret(n), kind="ess_association", is_lead=True)
-            for n, c in enumerate(consortia[::3])
-        ]
-    )
-    dossiers = Dossier.objects.bulk_create(
-        [
-            Dossier(
-                call=call,
-                consortium=c,
-                status=Dossier.Status.UNDER_REVIEW,
-                number=n,
-                reference=f"{call.reference_prefix}-{n:04d}",
-            )
-            for n, c in enumerate(consortia, start=1)
-        ]
-    )
-    budget = {"budget": {"requested": {"amounts": [10_000, 10_000, 10_000], "total": 30_000}}}
-    submissions = Submission.objects.bulk_create(
-        [
-            Submission(
-                dossier=d,
-                version=1,
-                reference=d.reference,
-                submitted_at=timezone.now(),
-                submitted_by=owner,
-                content=budget,
-                content_sha256="0" * 64,
-            )
-            for d in dossiers
-        ]
-    )
-    for dossier, submission in zip(dossiers, submissions, strict=True):
-        dossier.current_submission = submission
-    Dossier.objects.bulk_update(dossiers, ["current_submission"])
-    assignments = Assignment.objects.bulk_create([Assignment(reviewer=reviewer, dossier=d) for d in dossiers])
-    Review.objects.bulk_create(
-        [
-            Review(
-                assignment=a, status=Review.Status.SUBMITTED, weighted_total=50 + n % 40, submitted_at=timezone.now()
-            )
-            for n, a in enumerate(assignments)
-        ]
-    )
+    call, dossiers, owner = bulk_reviewed_call(count)
     decisions = Decision.objects.bulk_create(
         [
             Decision(

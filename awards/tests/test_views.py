@@ -10,11 +10,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from applications.models import Consortium, Dossier, Organisation, Submission
-from applications.tests.factories import CallFactory, ConsortiumFactory, OrganisationFactory, make_siret
+from applications.models import Dossier
+from applications.tests.factories import CallFactory, ConsortiumFactory, OrganisationFactory
 from awards import proposals, services, views
 from awards.models import Award, Decision
-from awards.tests.factories import submitted_with_request
+from awards.tests.factories import bulk_reviewed_call, submitted_with_request
 from conftest import sign_in
 from jobs.models import Job
 from jobs.tests.outbox import run_pending_jobs
@@ -416,62 +416,7 @@ def test_laureates_pdf_lists_the_laureates_and_the_total(client, program_staff, 
 
 def bulk_call(count: int, staff):
     """A call with `count` reviewed dossiers, a third of them with a lead structure, every other one laureate."""
-    call = CallFactory(envelope=100_000_000, target_laureates=count)
-    reviewer = ReviewerFactory()
-    owner = ConsortiumFactory().created_by
-    consortia = Consortium.objects.bulk_create(
-        [
-            Consortium(
-                name=f"Pôle {n}", communes="X", departement="93", region="IDF", maturity="mature", created_by=owner
-            )
-            for n in range(count)
-        ]
-    )
-    Organisation.objects.bulk_create(
-        [
-            Organisation(consortium=c, name=f"Structure {n}", siret=make_siret(n), kind="ess_association", is_lead=True)
-            for n, c in enumerate(consortia[::3])
-        ]
-    )
-    dossiers = Dossier.objects.bulk_create(
-        [
-            Dossier(
-                call=call,
-                consortium=c,
-                status=Dossier.Status.UNDER_REVIEW,
-                number=n,
-                reference=f"{call.reference_prefix}-{n:04d}",
-            )
-            for n, c in enumerate(consortia, start=1)
-        ]
-    )
-    budget = {"budget": {"requested": {"amounts": [10_000, 10_000, 10_000], "total": 30_000}}}
-    submissions = Submission.objects.bulk_create(
-        [
-            Submission(
-                dossier=d,
-                version=1,
-                reference=d.reference,
-                submitted_at=timezone.now(),
-                submitted_by=owner,
-                content=budget,
-                content_sha256="0" * 64,
-            )
-            for d in dossiers
-        ]
-    )
-    for dossier, submission in zip(dossiers, submissions, strict=True):
-        dossier.current_submission = submission
-    Dossier.objects.bulk_update(dossiers, ["current_submission"])
-    assignments = Assignment.objects.bulk_create([Assignment(reviewer=reviewer, dossier=d) for d in dossiers])
-    Review.objects.bulk_create(
-        [
-            Review(
-                assignment=a, status=Review.Status.SUBMITTED, weighted_total=50 + n % 40, submitted_at=timezone.now()
-            )
-            for n, a in enumerate(assignments)
-        ]
-    )
+    call, dossiers, _owner = bulk_reviewed_call(count)
     services.record_selection(
         call, selected_ids=[d.pk for d in dossiers[::2]], committee_date=COMMITTEE, rationale="", by=staff
     )

@@ -34,6 +34,8 @@ from locust import LoadTestShape, constant_pacing, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from demo.pdfbytes import assemble_pdf
+
 DATA = json.loads(Path(os.environ["BENCH_RUSH_PEOPLE"]).read_text(encoding="utf-8"))
 SAMPLES = os.environ["BENCH_RUSH_SAMPLES"]
 SCALE = float(os.environ.get("BENCH_RUSH_SCALE", "1"))  # < 1 only to validate the harness quickly
@@ -79,16 +81,7 @@ def _pdf_of(size: int) -> bytes:
         b"<< /Length 0 >>\nstream\n\nendstream",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(filler), filler),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 PDF = _pdf_of(2 * 1024 * 1024)
