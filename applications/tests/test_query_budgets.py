@@ -147,6 +147,20 @@ def signed_in_owner(client, dossier: Dossier) -> User:
     return owner
 
 
+def owned_poles(user, count: int) -> list[Consortium]:
+    """`count` poles created and owned by `user`, in two queries."""
+    consortia = Consortium.objects.bulk_create(
+        [
+            Consortium(
+                name=f"Pôle {n}", communes="X", departement="93", region="IDF", maturity="mature", created_by=user
+            )
+            for n in range(count)
+        ]
+    )
+    Membership.objects.bulk_create([Membership(consortium=c, user=user, role="owner") for c in consortia])
+    return consortia
+
+
 # --- Dashboard ---
 
 
@@ -155,15 +169,7 @@ def test_dashboard(client, db):
 
     def prepare(size):
         user = UserFactory(role=Role.APPLICANT)
-        consortia = Consortium.objects.bulk_create(
-            [
-                Consortium(
-                    name=f"Pôle {n}", communes="X", departement="93", region="IDF", maturity="mature", created_by=user
-                )
-                for n in range(size)
-            ]
-        )
-        Membership.objects.bulk_create([Membership(consortium=c, user=user, role="owner") for c in consortia])
+        consortia = owned_poles(user, size)
         dossiers = Dossier.objects.bulk_create([Dossier(call=call, consortium=c) for c in consortia])
         submissions = Submission.objects.bulk_create(
             [
@@ -237,15 +243,7 @@ def test_call_page(client, db):
 
     def prepare(size):
         user = UserFactory(role=Role.APPLICANT)
-        consortia = Consortium.objects.bulk_create(
-            [
-                Consortium(
-                    name=f"Pôle {n}", communes="X", departement="93", region="IDF", maturity="mature", created_by=user
-                )
-                for n in range(size)
-            ]
-        )
-        Membership.objects.bulk_create([Membership(consortium=c, user=user, role="owner") for c in consortia])
+        consortia = owned_poles(user, size)
         Dossier.objects.bulk_create([Dossier(call=call, consortium=c) for c in consortia])
         sign_in(client, user)
         return lambda: expect_status(client.get(call.get_absolute_url()), 200)
