@@ -257,6 +257,21 @@ def test_pending_attachment_blocks_submission(clamd_down, db, media):
     assert Dossier.objects.get(pk=dossier.pk).current_submission is None
 
 
+def test_submitting_through_the_page_with_a_pending_attachment_is_refused_in_french(clamd_down, client, db, media):
+    dossier = complete_dossier()
+    owner = dossier.consortium.created_by
+    add_attachment(dossier, uploaded_file=SimpleUploadedFile("annexe.pdf", CLEAN_PDF), by=owner)
+    sign_in(client, owner)
+
+    response = client.post(reverse("applications:dossier-submit", args=[dossier.pk]))
+
+    assert Dossier.objects.get(pk=dossier.pk).current_submission is None
+    assert (
+        "Pièce jointe en attente d&#x27;analyse antivirus : annexe.pdf"
+        in client.get(response["Location"]).content.decode()
+    )
+
+
 def test_scan_while_clamd_is_still_down_raises_for_a_retry(clamd_down, owner_client, dossier):
     post_upload(owner_client, dossier, CLEAN_PDF)
     attachment = Attachment.objects.get()

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from conftest import sign_in
 from reviews import services
-from reviews.models import Assignment, Conflict, Review, ReviewUnlock
+from reviews.models import Assignment, Conflict, Review, ReviewUnlock, Score
 from reviews.tests.factories import ReviewerFactory, assignment, criteria_for, submitted_dossier
 
 
@@ -29,6 +29,21 @@ def scores_post(criteria, values, submit=False, recommendation="fund"):
         data[f"comment_{criterion.pk}"] = f"Commentaire {criterion.pk}"
     data["submit" if submit else "save"] = "1"
     return data
+
+
+def test_a_changed_score_is_recorded_with_who_and_when(client, setup):
+    mine, criteria = setup["mine"], setup["criteria"]
+    services.confirm_no_conflict(mine, by=setup["reviewer"])
+    sign_in(client, setup["reviewer"])
+
+    client.post(evaluate_url(mine), scores_post(criteria, ["4", "2", ""]))
+    client.post(evaluate_url(mine), scores_post(criteria, ["5", "2", ""]))
+
+    changed = Score.objects.get(review__assignment=mine, criterion=criteria[0])
+    assert list(changed.history.order_by("history_date").values_list("history_user", "value")) == [
+        (setup["reviewer"].pk, 4),
+        (setup["reviewer"].pk, 5),
+    ]
 
 
 def test_reviewer_list_shows_only_own_assignments_without_scores(client, setup):
