@@ -12,14 +12,16 @@ class NarrowedHistoryAdmin(SimpleHistoryAdmin):
     """History pages go through get_queryset like every other page: an object the user may not
     see has no history for them either (simple-history reads the history table directly)."""
 
-    def history_view(self, request, object_id, extra_context=None):
+    def _ensure_visible(self, request, object_id) -> None:
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._ensure_visible(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not self.get_queryset(request).filter(pk=object_id).exists():
-            raise Http404
+        self._ensure_visible(request, object_id)
         if request.method == "POST":
             # Restoring a past version would save it directly, past the services' rules (locked
             # reviews, frozen criteria, dossier states) and past permissions (view is enough here).
@@ -52,16 +54,16 @@ class UserAdmin(BaseUserAdmin):
     def roles(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all())
 
-    def has_change_permission(self, request, obj=None):
+    @staticmethod
+    def _protected_superuser(request, obj) -> bool:
         # A superuser's account (password, e-mail, rights) is changed by superusers only.
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
+        return obj is not None and obj.is_superuser and not request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return not self._protected_superuser(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
+        return not self._protected_superuser(request, obj) and super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         # Only a superuser may hand out superuser or raw permissions.

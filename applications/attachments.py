@@ -24,7 +24,7 @@ from jobs.services import enqueue
 from . import antivirus
 from .models import Attachment, AttachmentType, Call, Dossier
 from .services import ensure_editable
-from .uploads import format_size_limit, inspect_upload, size_error
+from .uploads import check_declared_size, format_size_limit, inspect_upload
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,7 @@ def add_attachment(dossier: Dossier, *, uploaded_file, attachment_type: Attachme
         raise ValueError("The attachment type belongs to another call.")
     ensure_editable(dossier)
     max_bytes = max_attachment_bytes(dossier.call)
-    declared_size = getattr(uploaded_file, "size", None)
-    if declared_size is not None and declared_size > max_bytes:
-        raise size_error(max_bytes)
+    check_declared_size(uploaded_file, max_bytes=max_bytes)
     # The antivirus first: a virus is called a virus, whatever its format.
     scan_status = _scan_upload(uploaded_file)
     info = inspect_upload(uploaded_file, max_bytes=max_bytes)

@@ -106,16 +106,20 @@ def _refused(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
+def check_declared_size(uploaded_file, *, max_bytes: int) -> None:
+    """Refuse (ValidationError, French) a file whose declared size is over the limit, unread."""
+    declared_size = getattr(uploaded_file, "size", None)
+    if declared_size is not None and declared_size > max_bytes:
+        raise size_error(max_bytes)
+
+
 def inspect_upload(uploaded_file, *, max_bytes: int) -> UploadInfo:
     """Identify the file by its content, hash it and name it safely, or raise ValidationError (French).
 
     The file is read once, in chunks, for the size, the SHA-256 and the polyglot check; ZIP-based
     documents are then opened through their central directory. The file is left at position 0.
     """
-    declared_size = getattr(uploaded_file, "size", None)
-    if declared_size is not None and declared_size > max_bytes:
-        raise size_error(max_bytes)
-
+    check_declared_size(uploaded_file, max_bytes=max_bytes)
     size, sha256, head = _scan(uploaded_file, max_bytes=max_bytes)
     if size == 0:
         raise _refused("Le fichier est vide.", "empty")

@@ -78,8 +78,13 @@ def chained_tables() -> tuple[Chained, ...]:
     return tuple(tables)
 
 
+@functools.cache
+def chained_tables_by_label() -> dict[str, Chained]:
+    return {table.label: table for table in chained_tables()}
+
+
 def chained_table(model: type[models.Model]) -> Chained:
-    return {table.label: table for table in chained_tables()}[model._meta.label]
+    return chained_tables_by_label()[model._meta.label]
 
 
 def is_historical(model: type[models.Model]) -> bool:

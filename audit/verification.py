@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, Chained, all_columns, chained_tables, entry_hash, row_hash
+from .chain import GENESIS_HASH, Chained, all_columns, chained_tables_by_label, entry_hash, row_hash
 from .models import AuditDigest, ChainLink
 
 CHUNK = 5000
@@ -77,7 +77,7 @@ def verify_history() -> Report:
                         sequence=sequence or None,
                     )
                 )
-    by_label = {table.label: table for table in chained_tables()}
+    by_label = chained_tables_by_label()
     for table in by_label.values():
         _check_rows(report, table)
     for label in ChainLink.objects.exclude(model__in=list(by_label)).values_list("model", flat=True).distinct():
@@ -196,7 +196,7 @@ def _iterate(queryset) -> Iterator:
 
 
 def _where(label: str) -> dict:
-    table = next((table for table in chained_tables() if table.label == label), None)
+    table = chained_tables_by_label().get(label)
     return {"table": table.table, "row_name": table.row_name} if table else {"table": label}
 
 

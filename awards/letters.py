@@ -12,7 +12,7 @@ from django.utils import timezone
 from applications.pdf import render_pdf
 
 from .models import DecisionLetter
-from .services import APPEAL_NOTICE
+from .services import letter_context
 
 
 class LetterNotReady(Exception):
@@ -22,21 +22,8 @@ class LetterNotReady(Exception):
 def render_decision_letter(letter: DecisionLetter) -> bool:
     if letter.pdf_rendered_at:
         return False
-    decision = letter.decision
-    dossier = decision.dossier
-    award = getattr(decision, "award", None)
-    pdf = render_pdf(
-        "awards/pdf/decision_letter.html",
-        {
-            "letter": letter,
-            "decision": decision,
-            "dossier": dossier,
-            "call": dossier.call,
-            "award": award,
-            "amounts": list(zip(dossier.call.funding_year_list, award.amounts, strict=False)) if award else [],
-            "appeal_notice": APPEAL_NOTICE,
-        },
-    )
+    dossier = letter.decision.dossier
+    pdf = render_pdf("awards/pdf/decision_letter.html", {**letter_context(letter.decision), "letter": letter})
     with transaction.atomic():
         letter = DecisionLetter.objects.select_for_update().get(pk=letter.pk)
         if letter.pdf_rendered_at:

@@ -119,11 +119,11 @@ def set_award(decision: Decision, *, amounts: list[int], by) -> Award:
         award.total = total
         award._history_user = by
         award.save()
-        plan_tranches(award, by=by)
+        plan_tranches(award)
     return award
 
 
-def plan_tranches(award: Award, *, by) -> None:
+def plan_tranches(award: Award) -> None:
     """Default schedule: one tranche per funding year, the first payable at once, the others
     after approval of the previous year's report. Kept as it is once a tranche is paid."""
     if award.tranches.filter(status=Tranche.Status.PAID).exists():
@@ -147,9 +147,10 @@ def plan_tranches(award: Award, *, by) -> None:
 
 def set_tranches(award: Award, *, schedule: list[tuple[dt.date, int]], by) -> None:
     """Replace the payment schedule; its sum must equal the award. Paid tranches stay as they are."""
-    if sum(amount for _date, amount in schedule) != award.total:
+    total = sum(amount for _date, amount in schedule)
+    if total != award.total:
         raise ValidationError(
-            f"La somme des tranches ({format_euros(sum(a for _d, a in schedule))}) doit être égale à la "
+            f"La somme des tranches ({format_euros(total)}) doit être égale à la "
             f"subvention ({format_euros(award.total)})."
         )
     with transaction.atomic():
@@ -208,21 +209,20 @@ def record_selection(
                 call=call,
                 status__in=[Dossier.Status.SUBMITTED, Dossier.Status.UNDER_REVIEW],
                 current_submission__isnull=False,
-            ).select_related("current_submission")
+            )
         }
-        for dossier in dossiers.values():
-            dossier.call = call
         selected = list(dict.fromkeys(selected_ids))
         unknown = [pk for pk in selected if pk not in dossiers]
         if unknown:
             raise ValidationError("La sélection contient un dossier qui ne peut pas recevoir de décision.")
-        total = sum(sum(requested_amounts(dossiers[pk])) for pk in selected)
+        asked = requested_amounts_by_dossier(call)
+        total = sum(sum(asked[pk]) for pk in selected)
         if total > call.envelope:
             raise EnvelopeExceeded(
                 f"La sélection demande {format_euros(total)} pour une enveloppe de {format_euros(call.envelope)} : "
                 "elle n'est pas enregistrée."
             )
-        eliminated = {row.dossier.pk for row in rank_call(call).rows if row.eliminated_by}
+        eliminated = {row.dossier.pk for row in rank_call(call, with_content=False).rows if row.eliminated_by}
         decisions = []
         # Other outcomes first: their awards are removed before the laureates' are checked.
         for pk, dossier in dossiers.items():
@@ -306,16 +306,19 @@ def ledger(call: Call) -> Ledger:
     """Requested, proposed (laureates' requests), awarded, paid and remaining, per year."""
     n = call.funding_years
     requested, proposed, awarded, paid = [0] * n, [0] * n, [0] * n, [0] * n
-    dossiers = Dossier.objects.filter(call=call, current_submission__isnull=False).select_related(
-        "current_submission", "decision"
+    # Only the amounts asked are read, not each submission's frozen content.
+    asked_by_dossier = requested_amounts_by_dossier(call)
+    outcomes = (
+        Dossier.objects.filter(call=call, current_submission__isnull=False)
+        .exclude(status__in=[Dossier.Status.WITHDRAWN, Dossier.Status.EXPIRED])
+        .values_list("pk", "decision__outcome")
     )
     laureates = 0
-    for dossier in dossiers.exclude(status__in=[Dossier.Status.WITHDRAWN, Dossier.Status.EXPIRED]):
-        asked = requested_amounts(dossier)
-        decision = getattr(dossier, "decision", None)
+    for pk, outcome in outcomes:
+        asked = asked_by_dossier[pk]
         for index in range(min(n, len(asked))):
             requested[index] += asked[index]
-            if decision and decision.outcome == Decision.Outcome.LAUREATE:
+            if outcome == Decision.Outcome.LAUREATE:
                 proposed[index] += asked[index]
     for award in Award.objects.filter(call=call):
         laureates += 1
@@ -367,6 +370,7 @@ def publish_results(call: Call, *, by) -> int:
             call.results_published_at = timezone.now()
             call._history_user = by
             call.save(update_fields=["results_published_at"])
+        lettered = set(DecisionLetter.objects.filter(decision__in=decisions).values_list("decision_id", flat=True))
         created = 0
         for decision in decisions:
             dossier = decision.dossier
@@ -374,7 +378,7 @@ def publish_results(call: Call, *, by) -> int:
                 _move(dossier, Dossier.Status.LAUREATE, by)
             elif decision.outcome == Decision.Outcome.NOT_SELECTED:
                 _move(dossier, Dossier.Status.NOT_SELECTED, by)
-            if not DecisionLetter.objects.filter(decision=decision).exists():
+            if decision.pk not in lettered:
                 letter = draft_letter(decision)
                 enqueue("awards.tasks.render_decision_letter_task", key=f"letter-pdf:{letter.pk}", letter_id=letter.pk)
                 created += 1
@@ -387,21 +391,26 @@ def _move(dossier: Dossier, to: str, by) -> None:
     set_status(dossier, to, by=by, reason="Publication des résultats")
 
 
-def draft_letter(decision: Decision) -> DecisionLetter:
+def letter_context(decision: Decision) -> dict:
+    """What the decision letter's e-mail and PDF both show."""
     dossier = decision.dossier
-    recipients = sorted(
-        dossier.consortium.memberships.filter(user__is_active=True).values_list("user__email", flat=True)
-    )
     award = getattr(decision, "award", None)
-    context = {
+    return {
         "decision": decision,
         "dossier": dossier,
         "call": dossier.call,
         "award": award,
         "amounts": list(zip(dossier.call.funding_year_list, award.amounts, strict=False)) if award else [],
         "appeal_notice": APPEAL_NOTICE,
-        "url": settings.SITE_URL + dossier.get_absolute_url(),
     }
+
+
+def draft_letter(decision: Decision) -> DecisionLetter:
+    dossier = decision.dossier
+    recipients = sorted(
+        dossier.consortium.memberships.filter(user__is_active=True).values_list("user__email", flat=True)
+    )
+    context = {**letter_context(decision), "url": settings.SITE_URL + dossier.get_absolute_url()}
     return DecisionLetter.objects.create(
         decision=decision,
         recipients=recipients,

@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from bench.rush.config import p95
+from bench.rush.run import loadavg, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".data" / "bench-staff"
@@ -154,11 +156,6 @@ def get(url: str, session: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def p95(values: list[float]) -> float:
-    values = sorted(values)
-    return values[max(0, min(len(values) - 1, round(0.95 * len(values)) - 1))]
-
-
 def measure_size(size: int, requests: int, only: list[str] | None = None) -> dict:
     import django
 
@@ -175,8 +172,7 @@ def measure_size(size: int, requests: int, only: list[str] | None = None) -> dic
     queries = query_counts(session, pages_measured)
     connections.close_all()
     workers = 2 * (os.cpu_count() or 1) + 1
-    log = (WORK / f"gunicorn-{size}.log").open("w")
-    server = subprocess.Popen(
+    server = start(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "ptce_portal.wsgi",
@@ -187,13 +183,10 @@ def measure_size(size: int, requests: int, only: list[str] | None = None) -> dic
             "--timeout",
             "300",
         ],
-        cwd=ROOT,
-        env=os.environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        dict(os.environ),
+        WORK / f"gunicorn-{size}.log",
     )
-    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    load_before = loadavg()
     pages = {}
     try:
         deadline = time.monotonic() + 60
@@ -230,9 +223,8 @@ def measure_size(size: int, requests: int, only: list[str] | None = None) -> dic
                 "status": queries[name][0],
             }
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        stop(server)
+    load_after = loadavg()
     return {
         "size": size,
         "data": data,

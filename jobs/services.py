@@ -79,14 +79,13 @@ def dispatch_many(job_ids: list[int], *, jobs: dict[int, tuple[str, dict]] | Non
     """dispatch() for many jobs: one read (none when the caller has `jobs`, id -> (task name,
     kwargs), of jobs it just created) and one stamp for all of them. Returns how many were sent."""
     if jobs is None:
-        jobs = {
-            job.pk: (job.task_name, job.kwargs) for job in Job.objects.filter(pk__in=job_ids, status=Job.Status.PENDING)
-        }
+        pending = Job.objects.filter(pk__in=job_ids, status=Job.Status.PENDING).order_by("created_at", "pk")
+        jobs = {job.pk: (job.task_name, job.kwargs) for job in pending}
     sent = []
     for job_id, (task_name, kwargs) in jobs.items():
         try:
             app.send_task(task_name, kwargs={**kwargs, "job_id": job_id})
-        except Exception as error:  # noqa: BLE001 - as in dispatch(): the sweep sends it later
+        except Exception as error:  # noqa: BLE001 - a broker outage is expected and handled by the sweep
             logger.warning("job %s not sent, will be retried by the sweep: %s", job_id, error)
             Job.objects.filter(pk=job_id).update(last_error=f"Envoi impossible : {error}"[:2000])
             continue
@@ -98,17 +97,7 @@ def dispatch_many(job_ids: list[int], *, jobs: dict[int, tuple[str, dict]] | Non
 
 def dispatch(job_id: int) -> bool:
     """Send a pending job to the broker; False (and nothing lost) when the broker is down."""
-    job = Job.objects.filter(pk=job_id, status=Job.Status.PENDING).first()
-    if job is None:
-        return False
-    try:
-        app.send_task(job.task_name, kwargs={**job.kwargs, "job_id": job.pk})
-    except Exception as error:  # noqa: BLE001 - a broker outage is expected and handled by the sweep
-        logger.warning("job %s not sent, will be retried by the sweep: %s", job.pk, error)
-        Job.objects.filter(pk=job.pk).update(last_error=f"Envoi impossible : {error}"[:2000])
-        return False
-    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now(), dispatch_count=F("dispatch_count") + 1)
-    return True
+    return dispatch_many([job_id]) == 1
 
 
 def sweep_outbox(*, now: dt.datetime | None = None) -> int:
@@ -127,7 +116,7 @@ def sweep_outbox(*, now: dt.datetime | None = None) -> int:
             .values_list("pk", flat=True)[: settings.OUTBOX_SWEEP_BATCH]
         )
         Job.objects.filter(pk__in=ids).update(dispatched_at=now)
-    return sum(dispatch(job_id) for job_id in ids)
+    return dispatch_many(ids)
 
 
 def retry_job(job: Job) -> bool:

@@ -306,7 +306,10 @@ LOGGING = {
     "filters": {"redact_url_secrets": {"()": "ptce_portal.logfilters.RedactUrlSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint reports each rendering step at INFO: keep worker logs readable.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint reports each rendering step at INFO: keep worker logs readable.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_url_secrets"]},  # secret tokens in 4xx paths
+    },
 }
-LOGGING["loggers"]["django.request"] = {"filters": ["redact_url_secrets"]}  # secret tokens in 4xx paths

@@ -3,6 +3,7 @@ never another reviewer's review, score, mean or any ordering derived from them."
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -14,7 +15,7 @@ from applications.models import Attachment
 
 from . import services
 from .forms import ConflictCheckForm, ReviewForm, UnlockForm
-from .models import Assignment, Conflict, Criterion, Message, Review, ReviewerProfile, ReviewUnlock
+from .models import Assignment, Conflict, Criterion, Message, Review, ReviewerProfile, ReviewUnlock, Score
 
 
 def is_staff_member(request) -> bool:
@@ -45,9 +46,18 @@ class ReviewerProfileAdmin(NarrowedHistoryAdmin):
     search_fields = ["user__email", "user__last_name"]
     autocomplete_fields = ["user"]
 
+    def get_queryset(self, request):
+        # The load column in the same query as the rows, not one count per reviewer.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(assignment_count=Count("user__assignments", distinct=True))
+        )
+
     @admin.display(description="dossiers attribués")
     def load(self, profile):
-        return profile.user.assignments.count()
+        return profile.assignment_count
 
 
 @admin.register(Conflict)
@@ -154,8 +164,7 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
 
     @admin.display(description="note pondérée")
     def review_total(self, assignment):
-        review = getattr(assignment, "review", None)
-        return review.weighted_total if review and review.status == Review.Status.SUBMITTED else "—"
+        return assignment.review.weighted_total if is_reviewed(assignment) else "—"
 
     @admin.display(description="")
     def evaluate_link(self, assignment):
@@ -219,7 +228,7 @@ class AssignmentAdmin(NarrowedHistoryAdmin):
             )
         criteria = list(dossier.call.criteria.all())
         review = getattr(assignment, "review", None)
-        locked = review is not None and review.status == Review.Status.SUBMITTED
+        locked = is_reviewed(assignment)
         scores = {score.criterion_id: score for score in review.scores.all()} if review else {}
         initial = {
             "recommendation": review.recommendation if review else "",
@@ -313,8 +322,6 @@ def is_reviewed(assignment) -> bool:
 
 
 class ScoreInline(admin.TabularInline):
-    from .models import Score
-
     model = Score
     extra = 0
     can_delete = False

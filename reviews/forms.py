@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Conflict, Criterion, Review
+from .models import Criterion, Review
 
 
 class ConflictCheckForm(forms.Form):
@@ -72,12 +72,6 @@ class ReviewForm(forms.Form):
 
 class UnlockForm(forms.Form):
     reason = forms.CharField(label="Motif du déverrouillage", widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class StaffConflictForm(forms.ModelForm):
-    class Meta:
-        model = Conflict
-        fields = ["reviewer", "dossier", "reason"]
 
 
 class MessageForm(forms.Form):

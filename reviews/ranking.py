@@ -51,11 +51,6 @@ class RankRow:
     def done(self) -> int:
         return len(self.totals)
 
-    @property
-    def requested_total(self) -> int:
-        content = self.dossier.current_submission.content if self.dossier.current_submission else {}
-        return content.get("budget", {}).get("requested", {}).get("total", 0)
-
 
 @dataclass
 class Ranking:
@@ -71,7 +66,7 @@ def rank_call(
     """Dossiers of the call in rank order, eliminated ones last; `order` is calibrated or raw.
 
     `with_content=False` leaves out the submissions' frozen content (tens of kB per dossier,
-    decoded from JSON): for pages that show no amount (RankRow.requested_total needs it)."""
+    decoded from JSON): for pages that read nothing of it."""
     filters = filters or {}
     dossiers = (
         Dossier.objects.filter(call=call, status__in=RANKED_STATUSES)

@@ -111,25 +111,19 @@ def detect_conflicts(call: Call, *, by=None) -> int:
             shared_siren = reviewer_sirens & sirens.get(consortium_id, set())
             shared_domain = reviewer_domains & domains.get(consortium_id, set())
             if shared_siren:
-                new.append(
-                    Conflict(
-                        reviewer_id=profile.user_id,
-                        dossier_id=dossier_id,
-                        source=Conflict.Source.SIREN,
-                        reason=f"SIREN commun : {', '.join(sorted(shared_siren))}",
-                        recorded_by=by,
-                    )
-                )
+                source, reason = Conflict.Source.SIREN, f"SIREN commun : {', '.join(sorted(shared_siren))}"
             elif shared_domain:
-                new.append(
-                    Conflict(
-                        reviewer_id=profile.user_id,
-                        dossier_id=dossier_id,
-                        source=Conflict.Source.DOMAIN,
-                        reason=f"Domaine de messagerie commun : {', '.join(sorted(shared_domain))}",
-                        recorded_by=by,
-                    )
+                source, reason = (
+                    Conflict.Source.DOMAIN,
+                    f"Domaine de messagerie commun : {', '.join(sorted(shared_domain))}",
                 )
+            else:
+                continue
+            new.append(
+                Conflict(
+                    reviewer_id=profile.user_id, dossier_id=dossier_id, source=source, reason=reason, recorded_by=by
+                )
+            )
     before = Conflict.objects.filter(dossier__call=call).count()
     Conflict.objects.bulk_create(new, ignore_conflicts=True)
     return Conflict.objects.filter(dossier__call=call).count() - before

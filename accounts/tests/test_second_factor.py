@@ -5,13 +5,12 @@ import html
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.roles import Role
 from accounts.tests.factories import PASSWORD, UserFactory, code_for_secret, totp_code
-from conftest import sign_in
+from conftest import sign_in, totp_authenticator
 
 ADMIN = "/admin/"
 PROGRAMME = "/programme/"
@@ -19,11 +18,6 @@ PROGRAMME = "/programme/"
 
 def log_in_with_password(client, user):
     return client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
-
-
-def with_totp(user):
-    TOTP.activate(user, generate_totp_secret())
-    return user
 
 
 def is_signed_in(client, user) -> bool:
@@ -78,7 +72,8 @@ def test_wrong_code_does_not_enrol(client, db):
 
 
 def test_log_in_asks_for_the_code_before_the_admin_opens(client, db):
-    reviewer = with_totp(UserFactory(role=Role.REVIEWER))
+    reviewer = UserFactory(role=Role.REVIEWER)
+    totp_authenticator(reviewer)
 
     response = log_in_with_password(client, reviewer)
 
@@ -96,7 +91,8 @@ def test_log_in_asks_for_the_code_before_the_admin_opens(client, db):
 
 
 def test_a_recovery_code_works_once(client, db):
-    staff = with_totp(UserFactory(role=Role.PROGRAM_STAFF))
+    staff = UserFactory(role=Role.PROGRAM_STAFF)
+    totp_authenticator(staff)
     code = RecoveryCodes.activate(staff).get_unused_codes()[0]
 
     log_in_with_password(client, staff)
@@ -113,7 +109,8 @@ def test_a_recovery_code_works_once(client, db):
 
 
 def test_signed_in_staff_without_second_factor_in_session_is_asked_for_a_code(client, db):
-    staff = with_totp(UserFactory(role=Role.PROGRAM_STAFF))
+    staff = UserFactory(role=Role.PROGRAM_STAFF)
+    totp_authenticator(staff)
     client.force_login(staff)  # a session that never went through the code (not sign_in)
 
     response = client.get(PROGRAMME)

@@ -16,15 +16,8 @@ from applications.tasks import render_submission_pdf_task
 from jobs.models import Job
 from ptce_portal.celery import app as celery_app
 
+from .pdfs import compact, pdf_text
 from .snapshots import HOSTILE_TEXT, create_submission
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
-def compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def stored_pdf(submission) -> bytes:

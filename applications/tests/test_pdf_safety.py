@@ -9,7 +9,6 @@ fetch when one happens.
 from __future__ import annotations
 
 import io
-import re
 import sys
 import threading
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from applications.pdf import PdfTooLarge, render_pdf
 from applications.tasks import render_submission_pdf_task
 from ptce_portal.celery import app as celery_app
 
+from .pdfs import compact, pdf_text
 from .snapshots import build_snapshot_content, create_submission
 
 # --- Instruments ---
@@ -158,14 +158,6 @@ def payloads(listener_url: str, secret: Path) -> list[str]:
         f'<svg><image href="{listener_url}/svg.png"/></svg>',
         f"<script>fetch('{listener_url}/script')</script>",
     ]
-
-
-def compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def embedded_files(data: bytes) -> dict:

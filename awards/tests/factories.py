@@ -4,8 +4,12 @@ from django.utils import timezone
 
 from applications.models import Consortium, Dossier, Organisation, Submission
 from applications.tests.factories import CallFactory, ConsortiumFactory, DossierFactory, make_siret
+from awards import services
+from awards.models import Decision
 from reviews.models import Assignment, Review
 from reviews.tests.factories import ReviewerFactory
+
+COMMITTEE = dt.date(2014, 1, 15)
 
 
 def submitted_with_request(call=None, amounts=(100_000, 100_000, 100_000), **kwargs) -> Dossier:
@@ -87,3 +91,10 @@ def bulk_reviewed_call(count: int):
         ]
     )
     return call, dossiers, owner
+
+
+def laureate(dossier: Dossier, staff, amounts=None) -> Decision:
+    """The committee's laureate decision on `dossier`, awarded `amounts` (default: what it asked)."""
+    return services.record_decision(
+        dossier, outcome=Decision.Outcome.LAUREATE, committee_date=COMMITTEE, amounts=amounts, by=staff
+    )

@@ -7,11 +7,9 @@ from django.urls import reverse
 from applications.tests.factories import CallFactory
 from awards import services
 from awards.models import Award, Decision, DecisionLetter, Tranche
-from awards.tests.factories import submitted_with_request
+from awards.tests.factories import COMMITTEE, laureate, submitted_with_request
 from awards.tests.test_public import PDF
 from conftest import sign_in
-
-COMMITTEE = dt.date(2014, 1, 15)
 
 
 @pytest.fixture
@@ -23,10 +21,6 @@ def call(db):
 def staff_client(client, program_staff):
     sign_in(client, program_staff)
     return client
-
-
-def laureate(dossier, staff):
-    return services.record_decision(dossier, outcome=Decision.Outcome.LAUREATE, committee_date=COMMITTEE, by=staff)
 
 
 def decision_form(**overrides):
@@ -225,8 +219,6 @@ def test_letters_are_editable_until_released_then_read_only(staff_client, call, 
 
 
 def test_call_admin_page_shows_allocated_remaining_and_laureates(client, program_staff):
-    from applications.tests.factories import CallFactory
-
     call = CallFactory(envelope=500_000, target_laureates=2)
     services.record_decision(
         submitted_with_request(call, (100_000, 100_000, 100_000)),

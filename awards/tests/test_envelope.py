@@ -8,20 +8,12 @@ from django.db import IntegrityError, connections, transaction
 from applications.tests.factories import CallFactory
 from awards import services
 from awards.models import Award, Decision, Tranche
-from awards.tests.factories import submitted_with_request
-
-COMMITTEE = dt.date(2014, 1, 15)
+from awards.tests.factories import COMMITTEE, laureate, submitted_with_request
 
 
 @pytest.fixture
 def call(db):
     return CallFactory(envelope=500_000)
-
-
-def laureate(dossier, staff, amounts=None):
-    return services.record_decision(
-        dossier, outcome=Decision.Outcome.LAUREATE, committee_date=COMMITTEE, amounts=amounts, by=staff
-    )
 
 
 def test_laureate_gets_what_it_asked_with_one_tranche_per_year(call, program_staff):

@@ -12,8 +12,7 @@ from applications.models import Membership
 from applications.tests.factories import CallFactory, ConsortiumFactory, add_member
 from awards import services
 from awards.models import ActivityReport, Decision, DecisionLetter
-from awards.tests.factories import submitted_with_request
-from awards.tests.test_views import COMMITTEE
+from awards.tests.factories import COMMITTEE, submitted_with_request
 from conftest import sign_in
 from jobs.tests.outbox import run_pending_jobs
 

@@ -1,5 +1,3 @@
-import datetime as dt
-
 import pytest
 from django.core import mail
 
@@ -7,10 +5,8 @@ from applications.models import Dossier, Membership
 from applications.tests.factories import CallFactory, add_member
 from awards import services
 from awards.models import Decision, DecisionLetter
-from awards.tests.factories import submitted_with_request
+from awards.tests.factories import COMMITTEE, submitted_with_request
 from jobs.tests.outbox import run_pending_jobs
-
-COMMITTEE = dt.date(2014, 1, 15)
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from applications.models import Call
 from awards.models import Award, Decision, DecisionLetter, Tranche
-from awards.tests.factories import bulk_reviewed_call
-from awards.tests.test_views import COMMITTEE
+from awards.tests.factories import COMMITTEE, bulk_reviewed_call
 from conftest import sign_in
 from ptce_portal.tests.querybudget import ADMIN_CHANGELIST, EXPORT, STAFF_PAGE, assert_query_budget, expect_status
 

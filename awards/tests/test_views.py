@@ -1,5 +1,4 @@
 import csv
-import datetime as dt
 import io
 
 import pytest
@@ -14,14 +13,12 @@ from applications.models import Dossier
 from applications.tests.factories import CallFactory, ConsortiumFactory, OrganisationFactory
 from awards import proposals, services, views
 from awards.models import Award, Decision
-from awards.tests.factories import bulk_reviewed_call, submitted_with_request
+from awards.tests.factories import COMMITTEE, bulk_reviewed_call, submitted_with_request
 from conftest import sign_in
 from jobs.models import Job
 from jobs.tests.outbox import run_pending_jobs
 from reviews.models import Assignment, Criterion, Review, Score
 from reviews.tests.factories import ReviewerFactory
-
-COMMITTEE = dt.date(2014, 1, 15)
 
 
 def reviewed(call, reviewer, score, amounts, *, name=None, eliminated=False):

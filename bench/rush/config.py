@@ -1,4 +1,5 @@
-"""Names and places shared by the rush benchmark's preparation, runner and Locust file."""
+"""Names, places and the p95 shared by the rush benchmark's preparation, runner and Locust file
+(and the staff pages benchmark)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,9 @@ REDIS_DB = "10"
 def database_url(name: str) -> str:
     server = urlsplit(os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     return f"postgres://{server.username or 'postgres'}@{server.hostname}:{server.port or 5432}/{name}"
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile of the values (nearest rank)."""
+    values = sorted(values)
+    return values[max(0, min(len(values) - 1, round(0.95 * len(values)) - 1))]

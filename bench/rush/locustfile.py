@@ -34,6 +34,7 @@ from locust import LoadTestShape, constant_pacing, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from bench.rush.config import p95
 from demo.pdfbytes import assemble_pdf
 
 DATA = json.loads(Path(os.environ["BENCH_RUSH_PEOPLE"]).read_text(encoding="utf-8"))
@@ -361,11 +362,6 @@ def _write_samples(environment, **kwargs):
     with open(SAMPLES, "w", encoding="utf-8") as out:
         for sample in _samples:
             out.write(json.dumps(sample) + "\n")
-
-
-def p95(values: list[float]) -> float:
-    values = sorted(values)
-    return values[max(0, min(len(values) - 1, round(0.95 * len(values)) - 1))]
 
 
 def phase_verdict(phase: int, started_at: float) -> tuple[bool, str]:

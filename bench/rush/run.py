@@ -34,7 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .config import DATA_FILE, MEDIA_ROOT, REDIS_DB, ROOT, RUN_DATABASE, SEED_DATABASE, WORK, database_url
+from .config import DATA_FILE, MEDIA_ROOT, REDIS_DB, ROOT, RUN_DATABASE, SEED_DATABASE, WORK, database_url, p95
 
 CALIBRATION = "calibration"
 TARGET, HEADROOM_TARGET = 3.0, 3
@@ -154,11 +154,6 @@ def fetch(port: int, url: str, session: str) -> float:
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
     return (time.perf_counter() - started) * 1000
-
-
-def p95(values: list[float]) -> float:
-    values = sorted(values)
-    return values[max(0, min(len(values) - 1, round(0.95 * len(values)) - 1))]
 
 
 def analyse(samples_file: Path, phase_seconds: int, warmup: int) -> dict:

@@ -9,7 +9,6 @@ one closing, one summary, one reminder of each kind.
 
 import datetime as dt
 import hashlib
-import io
 import signal
 import sys
 import time
@@ -25,13 +24,13 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from pypdf import PdfReader
 
 from accounts.tests.factories import UserFactory
 from applications import clock, deadlines, services
 from applications.models import Call, Dossier, DossierEvent, Membership, Reminder, Submission
 from applications.sections import SECTION_FORMS
 from applications.tests.factories import CallFactory, DossierFactory, OrganisationFactory, add_member, complete_dossier
+from applications.tests.pdfs import pdf_text
 from applications.tests.snapshots import create_submission
 from conftest import sign_in
 from jobs.models import Heartbeat, Job
@@ -90,10 +89,6 @@ def later() -> dt.datetime:
 def wait_until_jobs_finished(timeout: float = 60) -> None:
     wait_for(lambda: not Job.objects.pending().exists(), timeout=timeout, what="every outbox job to finish")
     assert list(Job.objects.filter(status=Job.Status.FAILED).values_list("task_name", "last_error")) == []
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def assert_pdf_stored_once(submission: Submission, media) -> None:

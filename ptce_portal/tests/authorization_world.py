@@ -64,6 +64,22 @@ def _pdf(name: str) -> ContentFile:
     return ContentFile(PDF_BYTES, name=name)
 
 
+def _statuts(dossier, *, by) -> Attachment:
+    """A stored "statuts.pdf" of the first attachment type of the dossier's call."""
+    attachment = Attachment(
+        dossier=dossier,
+        type=dossier.call.attachment_types.first(),
+        original_name="statuts.pdf",
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
+        uploaded_by=by,
+    )
+    attachment.file.save("statuts.pdf", _pdf("statuts.pdf"), save=False)
+    attachment.save()
+    return attachment
+
+
 def build_world() -> World:
     now = timezone.now()
     world = World()
@@ -99,33 +115,13 @@ def build_world() -> World:
 
     # The draft: what the team edits before the deadline.
     draft = DossierFactory(call=open_call, consortium=consortium)
-    draft_attachment = Attachment(
-        dossier=draft,
-        type=open_call.attachment_types.first(),
-        original_name="statuts.pdf",
-        content_type="application/pdf",
-        size=len(PDF_BYTES),
-        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
-        uploaded_by=users["owner"],
-    )
-    draft_attachment.file.save("statuts.pdf", _pdf("statuts.pdf"), save=False)
-    draft_attachment.save()
+    draft_attachment = _statuts(draft, by=users["owner"])
 
     # The laureate: submitted, reviewed, decided, published.
     laureate = DossierFactory(
         call=closed_call, consortium=consortium, status=Dossier.Status.LAUREATE, number=1, reference="MAT-C-0001"
     )
-    attachment = Attachment(
-        dossier=laureate,
-        type=closed_call.attachment_types.first(),
-        original_name="statuts.pdf",
-        content_type="application/pdf",
-        size=len(PDF_BYTES),
-        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
-        uploaded_by=users["owner"],
-    )
-    attachment.file.save("statuts.pdf", _pdf("statuts.pdf"), save=False)
-    attachment.save()
+    attachment = _statuts(laureate, by=users["owner"])
     submission = Submission(
         dossier=laureate,
         version=1,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -63,14 +62,3 @@ def save_evidence(page, name: str) -> Path:
     page.screenshot(path=str(folder / "screenshot.png"), full_page=True)
     (folder / "page.html").write_text(page.content(), encoding="utf-8")
     return folder
-
-
-def pdf_bytes() -> bytes:
-    """A small valid one-page PDF."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()

@@ -17,13 +17,14 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.roles import Role
-from accounts.tests.factories import UserFactory, code_for_secret, totp_code
+from accounts.tests.factories import PASSWORD, UserFactory, code_for_secret, totp_code
 from applications.models import Dossier, Membership, OrganisationKind
 from applications.services import submit_dossier
 from applications.tests.factories import SECTION_DATA, CallFactory, add_member, budget_data, complete_dossier
+from applications.tests.test_uploads import pdf_bytes
 from awards.models import Decision
 from conftest import totp_authenticator
-from ptce_portal.tests.browser import AxeAudit, pdf_bytes
+from ptce_portal.tests.browser import AxeAudit
 from reviews.criteria import ensure_ptce_criteria
 from reviews.models import Assignment, Review
 from reviews.services import ScoreInput, assign_reviewer, confirm_no_conflict, save_review
@@ -31,7 +32,6 @@ from reviews.tests.factories import ReviewerFactory
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "Fabrique-de-cooperations-2014"
 CONFLICT = "a été modifiée par"
 AUTOSAVED = "Brouillon enregistré automatiquement"
 
@@ -47,13 +47,6 @@ def log_in(page, user, password=PASSWORD):
         page.fill("main input[name=code]", totp_code(user))
         page.get_by_role("button", name="Connexion").click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
-
-
-def user_with_password(**kwargs):
-    user = UserFactory(**kwargs)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 def fill_section(page, data: dict) -> None:
@@ -185,8 +178,6 @@ def add_organisation(page, name, siret, kind, *, lead):
 def test_autosave_keeps_text_after_the_page_is_closed(open_page):
     dossier = complete_dossier()
     owner = dossier.consortium.created_by
-    owner.set_password(PASSWORD)
-    owner.save()
     page = open_page()
     log_in(page, owner)
     section_url = f"/dossiers/{dossier.pk}/rubriques/gouvernance/"
@@ -205,9 +196,7 @@ def test_autosave_keeps_text_after_the_page_is_closed(open_page):
 def test_concurrent_edit_shows_the_conflict_and_keeps_the_text(open_page):
     dossier = complete_dossier()
     owner = dossier.consortium.created_by
-    owner.set_password(PASSWORD)
-    owner.save()
-    editor = user_with_password()
+    editor = UserFactory()
     add_member(dossier.consortium, Membership.Role.EDITOR, user=editor)
     section_url = f"/dossiers/{dossier.pk}/rubriques/gouvernance/"
     first, second = open_page(), open_page()
@@ -226,8 +215,6 @@ def test_concurrent_edit_shows_the_conflict_and_keeps_the_text(open_page):
 def test_keyboard_only_submission(page, media):
     dossier = complete_dossier()
     owner = dossier.consortium.created_by
-    owner.set_password(PASSWORD)
-    owner.save()
     log_in(page, owner)
     page.goto(f"/dossiers/{dossier.pk}/")
     submit = page.get_by_role("button", name="Déposer le dossier")
@@ -266,8 +253,6 @@ def test_reviewer_scores_only_their_assignment(page, media):
     mine, other = submitted(call), submitted(call)
     staff = UserFactory(role=Role.PROGRAM_STAFF)
     reviewer = ReviewerFactory()
-    reviewer.set_password(PASSWORD)
-    reviewer.save()
     assign_reviewer(mine, reviewer=reviewer, by=staff)
     assign_reviewer(other, reviewer=ReviewerFactory(), by=staff)
     page.on("dialog", lambda dialog: dialog.accept())
@@ -310,7 +295,7 @@ def test_staff_assign_select_export_and_publish(open_page, media):
     dossiers = [submitted(call) for _ in range(3)]
     for _ in range(3):
         ReviewerFactory()
-    staff = user_with_password(role=Role.PROGRAM_STAFF)
+    staff = UserFactory(role=Role.PROGRAM_STAFF)
     totp_authenticator(staff)
     page = open_page()
     page.on("dialog", lambda dialog: dialog.accept())
