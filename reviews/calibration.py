@@ -111,17 +111,22 @@ def calibrate(
 
     adjusted = score - bias[r_pos]
     calibrated = np.bincount(d_pos, weights=adjusted) / per_dossier
-    dossiers = {}
-    for i, dossier_id in enumerate(dossier_ids):
-        own = score[d_pos == i]
-        dossiers[dossier_id] = DossierScore(
+    # Rows are sorted by dossier: each dossier's reviews are one contiguous run starting at `starts`
+    # (reduceat, not a mask per dossier, which would be quadratic in the call's size).
+    starts = np.flatnonzero(np.r_[True, d_pos[1:] != d_pos[:-1]])
+    spread = np.maximum.reduceat(score, starts) - np.minimum.reduceat(score, starts)
+    std = np.sqrt(np.bincount(d_pos, weights=(score - raw_mean[d_pos]) ** 2) / per_dossier)
+    dossiers = {
+        dossier_id: DossierScore(
             dossier_id=dossier_id,
             reviews=int(per_dossier[i]),
             raw_mean=float(raw_mean[i]),
             calibrated=float(calibrated[i]),
-            spread=float(own.max() - own.min()),
-            std=float(own.std()),
+            spread=float(spread[i]),
+            std=float(std[i]),
         )
+        for i, dossier_id in enumerate(dossier_ids)
+    }
     reviewers = {
         reviewer_id: ReviewerBias(
             reviewer_id=reviewer_id,
