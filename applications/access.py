@@ -34,8 +34,16 @@ def consortium_for(user, pk: int, *, edit: bool = False, owner: bool = False) ->
 
 
 def dossier_for(user, pk: int, *, edit: bool = False) -> tuple[Dossier, Membership]:
-    # The version that counts is shown on every dossier page (status banner): read with the dossier.
-    dossier = Dossier.objects.visible_to(user).select_related("current_submission").filter(pk=pk).first()
+    # The version that counts is shown on every dossier page (status banner): read with the dossier,
+    # without its frozen content (tens of kB of JSON that no applicant page reads from here; the
+    # receipt reads its own version).
+    dossier = (
+        Dossier.objects.visible_to(user)
+        .select_related("current_submission")
+        .defer("current_submission__content")
+        .filter(pk=pk)
+        .first()
+    )
     if dossier is None:
         raise Http404("Aucun dossier ne correspond.")
     membership = membership_of(user, dossier.consortium_id)

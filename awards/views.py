@@ -29,6 +29,7 @@ from applications.models import Call, Dossier, Membership, Organisation, Territo
 from applications.sections import format_euros
 from applications.uploads import SizeLimitUploadHandler
 from reviews.ranking import Ranking, RankRow, rank_call
+from reviews.ranking_store import stored_ranking
 
 from . import exports, services
 from .forms import AcceptSelectionForm, ReportUploadForm, SelectionForm, parse_ids
@@ -63,8 +64,8 @@ COSTS_BY_DEFAULT_UP_TO = 250
 # --- Shared reads ---
 
 
-def _ranking(call: Call, order: str, *, with_content: bool = True) -> Ranking:
-    ranking = rank_call(call, order=order, with_content=with_content)
+def _ranking(call: Call, order: str) -> Ranking:
+    ranking = rank_call(call, order=order)
     for row in ranking.rows:
         row.dossier.call = call  # requested_amounts() reads the call: no query per dossier
     return ranking
@@ -206,8 +207,8 @@ def _selection_url(call: Call, request) -> str:
 
 def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | None) -> dict:
     order = request.GET.get("ordre") if request.GET.get("ordre") in ("raw", "calibrated") else "calibrated"
-    # The console needs no frozen content but the amounts asked: one query reads just those.
-    ranking = _ranking(call, order, with_content=False)
+    # The stored ranking (reviews.ranking_store), and the amounts asked read alone in one query.
+    ranking = stored_ranking(call, order)
     asked = services.requested_amounts_by_dossier(call)
     regions = sorted(
         {(row.dossier.consortium.region, row.dossier.consortium.get_region_display()) for row in ranking.rows},

@@ -236,3 +236,71 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier} — {self.created_at:%d/%m/%Y %H:%M}"
+
+
+# --- The stored ranking (reviews.ranking_store) ---
+
+
+class RankingStamp(models.Model):
+    """A counter per call, bumped by database triggers (migration 0004) in every transaction
+    that changes what the ranking reads: dossiers entering or leaving the ranked statuses,
+    assignments, submitted reviews and their scores, criteria, the disagreement threshold. Never
+    written by Python code, so no write path (admin, bulk update, raw SQL) can forget it."""
+
+    call_id = models.BigIntegerField(primary_key=True)  # not a foreign key: bumped even while a call is deleted
+    version = models.BigIntegerField(default=0)
+    txid = models.BigIntegerField(default=0)  # the last transaction that bumped it (one bump each)
+
+    class Meta:
+        verbose_name = "version du classement"
+
+    def __str__(self) -> str:
+        return f"Appel {self.call_id} — version {self.version}"
+
+
+class RankingSnapshot(models.Model):
+    """Which stamp version (and which calibration settings) the stored rows were computed from."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.BigIntegerField()
+    settings_key = models.CharField(max_length=100)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "classement calculé"
+
+    def __str__(self) -> str:
+        return f"{self.call} — version {self.version}"
+
+
+class RankedDossier(models.Model):
+    """One dossier's line of the stored ranking: its place in both orders and its scores."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+")
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="+")
+    position_calibrated = models.PositiveIntegerField()
+    position_raw = models.PositiveIntegerField()
+    ranked_calibrated = models.BooleanField()  # has a rank in that order (scored, not eliminated)
+    ranked_raw = models.BooleanField()
+    assigned = models.PositiveIntegerField()
+    totals = ArrayField(models.FloatField())
+    raw_mean = models.FloatField(null=True)
+    median = models.FloatField(null=True)
+    spread = models.FloatField(null=True)
+    calibrated = models.FloatField(null=True)
+    disagreement = models.BooleanField()
+    eliminated_by = ArrayField(models.CharField(max_length=200))
+
+    class Meta:
+        verbose_name = "ligne du classement calculé"
+        indexes = [
+            models.Index(fields=["call", "position_calibrated"], name="ranked_by_calibrated"),
+            models.Index(fields=["call", "position_raw"], name="ranked_by_raw"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} — {self.position_calibrated}"
+
+    @property
+    def done(self) -> int:
+        return len(self.totals)

@@ -125,6 +125,13 @@ def rank_call(
             if statistics.fmean(scores) < criterion.eliminatory_below:
                 rows[dossier_id].eliminated_by.append(criterion.name)
 
+    order = "raw" if order == "raw" else "calibrated"
+    return Ranking(call=call, rows=in_order(rows.values(), order), order=order)
+
+
+def in_order(rows, order: str) -> list[RankRow]:
+    """The rows sorted for `order` ("calibrated" or "raw"), each given its rank: its position,
+    or None when eliminated or not scored (those come last)."""
     key = "raw_mean" if order == "raw" else "calibrated"
 
     def sort_key(row: RankRow):
@@ -140,10 +147,10 @@ def rank_call(
             row.dossier.reference,
         )
 
-    ordered = sorted(rows.values(), key=sort_key)
+    ordered = sorted(rows, key=sort_key)
     for position, row in enumerate(ordered, start=1):
         row.rank = position if not row.eliminated_by and getattr(row, key) is not None else None
-    return Ranking(call=call, rows=ordered, order="raw" if order == "raw" else "calibrated")
+    return ordered
 
 
 @dataclass

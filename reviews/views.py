@@ -13,11 +13,11 @@ from applications.access import dossier_for
 from applications.downloads import private_download
 from applications.models import Call, Dossier, Maturity, Region, Sector, TerritoryPriority
 
-from . import services
+from . import ranking_store, services
 from .forms import MessageForm
 from .messages import mark_thread_read, post_message
 from .models import Message
-from .ranking import rank_call, reviewer_progress
+from .ranking import EXPLANATION, reviewer_progress
 
 RANKING_PAGE_SIZE = 100
 
@@ -52,10 +52,14 @@ def ranking_page(request, slug):
     filters = {
         name: request.GET.get(name, "") for name in ("region", "territory_priority", "maturity", "sector", "status")
     }
-    ranking = rank_call(call, order=request.GET.get("ordre", "calibrated"), filters=filters, with_content=False)
-    # Ranks are computed over every dossier; only one page of rows is rendered (rendering is what
-    # grows with the call: several seconds for 2,000 rows).
-    page = Paginator(ranking.rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    order = "raw" if request.GET.get("ordre") == "raw" else "calibrated"
+    # The ranking over every dossier is kept in the database and computed again only when a
+    # review, an assignment, a status... changed (reviews.ranking_store); one page is rendered.
+    ranking_store.fresh_ranking(call)
+    page = Paginator(ranking_store.ranked_dossiers(call, order=order, filters=filters), RANKING_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = ranking_store.with_ranks(page.object_list, start=page.start_index(), order=order)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -63,7 +67,8 @@ def ranking_page(request, slug):
         "reviews/ranking.html",
         {
             "call": call,
-            "ranking": ranking,
+            "order": order,
+            "explanation": EXPLANATION,
             "page": page,
             "page_query": query.urlencode(),
             "filter_fields": [

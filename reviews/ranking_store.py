@@ -1,0 +1,144 @@
+"""The ranking kept in the database, so the staff ranking page reads one sorted, paginated query.
+
+`rank_call` reads every dossier, assignment and review of the call and fits the calibration:
+seconds at 10,000 dossiers. Its result only changes when what it reads changes, and database
+triggers (migration 0004) bump the call's `RankingStamp` in every transaction that does. The page
+asks `fresh_ranking(call)`: when the stored rows were computed from the current stamp (and the
+current calibration settings) they are used as they are; otherwise they are computed again, once,
+under a lock, and stored in both orders.
+
+Never stale: the stamp is read before the ranking is computed, and a change committed after that
+read bumps the stamp past the stored version, so the next reader computes again. A change
+committed between the two reads is in the stored rows already (a newer result under an older
+version: harmless, it is replaced at the next bump).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from applications.models import Call
+
+from .models import RankedDossier, RankingSnapshot, RankingStamp
+from .ranking import Ranking, in_order, rank_call
+
+RANKING_LOCK = 2013_0008  # pg_advisory_xact_lock namespace of the ranking computations (with the call id)
+ORDERS = ("calibrated", "raw")
+
+
+def settings_key() -> str:
+    return f"shrinkage={settings.CALIBRATION_SHRINKAGE};min_reviews={settings.CALIBRATION_MIN_REVIEWS}"
+
+
+def _stamp(call: Call) -> int:
+    return RankingStamp.objects.filter(call_id=call.pk).values_list("version", flat=True).first() or 0
+
+
+def _is_current(call: Call, version: int) -> bool:
+    return RankingSnapshot.objects.filter(call=call, version=version, settings_key=settings_key()).exists()
+
+
+def fresh_ranking(call: Call) -> bool:
+    """Make sure the stored rows of `call` are those of its current stamp. Return True when they
+    had to be computed (two queries when they did not)."""
+    version = _stamp(call)
+    if _is_current(call, version):
+        return False
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RANKING_LOCK, call.pk])
+        # Another request may have computed it while this one waited for the lock.
+        version = _stamp(call)
+        if _is_current(call, version):
+            return False
+        store(call, version)
+    return True
+
+
+def store(call: Call, version: int) -> None:
+    """Compute the ranking and replace the stored rows of the call (inside the caller's transaction)."""
+    rows = rank_call(call, with_content=False).rows
+    lines = {
+        row.dossier.pk: RankedDossier(
+            call=call,
+            dossier=row.dossier,
+            assigned=row.assigned,
+            totals=row.totals,
+            raw_mean=row.raw_mean,
+            median=row.median,
+            spread=row.spread,
+            calibrated=row.calibrated,
+            disagreement=row.disagreement,
+            eliminated_by=row.eliminated_by,
+        )
+        for row in rows
+    }
+    for order in ORDERS:
+        for position, row in enumerate(in_order(rows, order), start=1):
+            setattr(lines[row.dossier.pk], f"position_{order}", position)
+            setattr(lines[row.dossier.pk], f"ranked_{order}", row.rank is not None)
+    RankedDossier.objects.filter(call=call).delete()
+    RankedDossier.objects.bulk_create(lines.values(), batch_size=2000)
+    RankingSnapshot.objects.update_or_create(call=call, defaults={"version": version, "settings_key": settings_key()})
+    # The triggers bump a call's stamp once per transaction (they remember it in this setting);
+    # a change made later in this same transaction must bump it again, past what was just stored.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, '', true)", [f"ptce_ranking.call_{call.pk}"])
+
+
+def ranked_dossiers(call: Call, *, order: str = "calibrated", filters: dict | None = None) -> QuerySet:
+    """The stored lines of the call in `order`, filtered as `rank_call` filters; call
+    `fresh_ranking(call)` first. Each line's rank within the filtered list is its position there
+    when `ranked_<order>` is true (ranked lines come first): see `with_ranks`."""
+    order = "raw" if order == "raw" else "calibrated"
+    filters = filters or {}
+    lines = (
+        RankedDossier.objects.filter(call=call)
+        .select_related("dossier__consortium")
+        .only(
+            *(f.name for f in RankedDossier._meta.concrete_fields),
+            "dossier__reference",
+            "dossier__status",
+            "dossier__consortium__name",
+            "dossier__consortium__region",
+        )
+        .order_by(f"position_{order}")
+    )
+    for name, lookup in [
+        ("region", "dossier__consortium__region"),
+        ("territory_priority", "dossier__consortium__territory_priority"),
+        ("maturity", "dossier__consortium__maturity"),
+        ("status", "dossier__status"),
+    ]:
+        if filters.get(name):
+            lines = lines.filter(**{lookup: filters[name]})
+    if filters.get("sector"):
+        lines = lines.filter(dossier__consortium__sectors__contains=[filters["sector"]])
+    return lines
+
+
+def with_ranks(lines, *, start: int, order: str) -> list[RankedDossier]:
+    """Give each line of a page its rank in the filtered list: `start` is the position of the
+    page's first line in that list (1-based)."""
+    order = "raw" if order == "raw" else "calibrated"
+    lines = list(lines)
+    for offset, line in enumerate(lines):
+        line.rank = start + offset if getattr(line, f"ranked_{order}") else None
+    return lines
+
+
+def stored_ranking(call: Call, order: str = "calibrated") -> Ranking:
+    """The whole ranking of the call from the stored lines, computed again first if it changed:
+    what `rank_call(call, order=order, with_content=False)` returns, its rows being stored lines
+    (same attributes: dossier with its consortium, rank, scores, eliminated_by...)."""
+    order = "raw" if order == "raw" else "calibrated"
+    fresh_ranking(call)
+    lines = (
+        RankedDossier.objects.filter(call=call)
+        .select_related("dossier__consortium")
+        .defer("dossier__consortium__sectors")
+        .order_by(f"position_{order}")
+    )
+    return Ranking(call=call, rows=with_ranks(lines, start=1, order=order), order=order)
