@@ -81,6 +81,10 @@ def store(call: Call, version: int) -> None:
             setattr(lines[row.dossier.pk], f"ranked_{order}", row.rank is not None)
     RankedDossier.objects.filter(call=call).delete()
     RankedDossier.objects.bulk_create(lines.values(), batch_size=2000)
+    # Fresh statistics, or the planner may take a freshly filled table for a few rows and sort the
+    # whole call for each page instead of walking the position index (57 ms against 1 ms at 10,000).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reviews_rankeddossier")
     RankingSnapshot.objects.update_or_create(call=call, defaults={"version": version, "settings_key": settings_key()})
     # The triggers bump a call's stamp once per transaction (they remember it in this setting);
     # a change made later in this same transaction must bump it again, past what was just stored.

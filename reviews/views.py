@@ -19,7 +19,7 @@ from .messages import mark_thread_read, post_message
 from .models import Message
 from .ranking import EXPLANATION, reviewer_progress
 
-RANKING_PAGE_SIZE = 100
+RANKING_PAGE_SIZE = 50
 
 
 @program_staff_required
@@ -70,6 +70,7 @@ def ranking_page(request, slug):
             "order": order,
             "explanation": EXPLANATION,
             "page": page,
+            "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             "page_query": query.urlencode(),
             "filter_fields": [
                 (name, label, options, filters[name])
