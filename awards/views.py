@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.decorators import program_staff_required
 from applications.access import dossier_for
 from applications.downloads import private_download
-from applications.models import Call, Dossier, Membership, Organisation, TerritoryPriority
+from applications.models import Call, Dossier, Membership, Organisation, Region, TerritoryPriority
 from applications.sections import format_euros
 from applications.uploads import SizeLimitUploadHandler
 from reviews.ranking import Ranking, RankRow, rank_call
@@ -125,11 +125,13 @@ def _sort_key(text: str) -> str:
 
 @dataclass
 class Line:
+    """One line of the console. Amounts are kept as numbers and formatted when shown: most lines
+    of a large call stay behind "Afficher tous les dossiers"."""
+
     row: RankRow | None = None
     candidate: Candidate | None = None
-    amounts: list[str] = field(default_factory=list)
-    requested: str = ""
-    cumulative: str = ""
+    asked: list[int] = field(default_factory=list)
+    running_total: int | None = None
     score: float | None = None
     selected: bool = False
     greedy: bool = False
@@ -138,6 +140,18 @@ class Line:
     cost: float | None = None
     has_cost: bool = False
     marker: str = ""
+
+    @property
+    def amounts(self) -> list[str]:
+        return [format_euros(amount) for amount in self.asked]
+
+    @property
+    def requested(self) -> str:
+        return format_euros(self.candidate.requested) if self.candidate else ""
+
+    @property
+    def cumulative(self) -> str:
+        return "" if self.running_total is None else format_euros(self.running_total)
 
     @property
     def matters(self) -> bool:
@@ -210,8 +224,9 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
     # The stored ranking (reviews.ranking_store), and the amounts asked read alone in one query.
     ranking = stored_ranking(call, order)
     asked = services.requested_amounts_by_dossier(call)
+    region_labels, priority_labels = dict(Region.choices), dict(TerritoryPriority.choices)
     regions = sorted(
-        {(row.dossier.consortium.region, row.dossier.consortium.get_region_display()) for row in ranking.rows},
+        {(code, region_labels.get(code, code)) for code in {row.dossier.consortium.region for row in ranking.rows}},
         key=lambda pair: _sort_key(pair[1]),
     )
     form = SelectionForm(
@@ -232,8 +247,10 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
                 score=None if score is None else max(0.0, score),
                 requested=sum(amounts[dossier.pk]),
                 requested_by_year=tuple(amounts[dossier.pk]),
-                region=dossier.consortium.get_region_display(),
-                territory_priority=dossier.consortium.get_territory_priority_display(),
+                region=region_labels.get(dossier.consortium.region, dossier.consortium.region),
+                territory_priority=priority_labels.get(
+                    dossier.consortium.territory_priority, dossier.consortium.territory_priority
+                ),
                 eliminated=bool(row.eliminated_by),
                 rank_key=(position,),
                 reference=dossier.reference,
@@ -316,9 +333,8 @@ def _lines(call, ranking, candidates, amounts, proposal, costs, locked_in, locke
             Line(
                 row=row,
                 candidate=candidate,
-                amounts=[format_euros(amount) for amount in amounts[candidate.id]],
-                requested=format_euros(candidate.requested),
-                cumulative=format_euros(cumulative) if eligible else "",
+                asked=amounts[candidate.id],
+                running_total=cumulative if eligible else None,
                 score=getattr(row, score_name),
                 selected=candidate.id in selected,
                 greedy=candidate.id in greedy,

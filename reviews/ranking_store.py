@@ -18,10 +18,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from applications.models import Call
 
-from .models import RankedDossier, RankingSnapshot, RankingStamp
+from .models import RankedDossier, RankingSnapshot
 from .ranking import Ranking, in_order, rank_call
 
 RANKING_LOCK = 2013_0008  # pg_advisory_xact_lock namespace of the ranking computations (with the call id)
@@ -32,33 +33,38 @@ def settings_key() -> str:
     return f"shrinkage={settings.CALIBRATION_SHRINKAGE};min_reviews={settings.CALIBRATION_MIN_REVIEWS}"
 
 
-def _stamp(call: Call) -> int:
-    return RankingStamp.objects.filter(call_id=call.pk).values_list("version", flat=True).first() or 0
-
-
-def _is_current(call: Call, version: int) -> bool:
-    return RankingSnapshot.objects.filter(call=call, version=version, settings_key=settings_key()).exists()
+def _state(call: Call) -> tuple[int, bool]:
+    """The call's stamp version and whether the stored lines are those of it, in one statement
+    (one snapshot of the database)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stamp.version, EXISTS (SELECT 1 FROM reviews_rankingsnapshot snapshot WHERE snapshot.call_id = %s "
+            "AND snapshot.version = stamp.version AND snapshot.settings_key = %s) "
+            "FROM (SELECT COALESCE((SELECT version FROM reviews_rankingstamp WHERE call_id = %s), 0) AS version) stamp",
+            [call.pk, settings_key(), call.pk],
+        )
+        version, current = cursor.fetchone()
+    return version, current
 
 
 def fresh_ranking(call: Call) -> bool:
-    """Make sure the stored rows of `call` are those of its current stamp. Return True when they
-    had to be computed (two queries when they did not)."""
-    version = _stamp(call)
-    if _is_current(call, version):
+    """Make sure the stored lines of `call` are those of its current stamp. Return True when they
+    had to be computed (one query when they did not)."""
+    if _state(call)[1]:
         return False
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RANKING_LOCK, call.pk])
         # Another request may have computed it while this one waited for the lock.
-        version = _stamp(call)
-        if _is_current(call, version):
+        version, current = _state(call)
+        if current:
             return False
         store(call, version)
     return True
 
 
 def store(call: Call, version: int) -> None:
-    """Compute the ranking and replace the stored rows of the call (inside the caller's transaction)."""
+    """Compute the ranking and replace the stored lines of the call (inside the caller's transaction)."""
     rows = rank_call(call, with_content=False).rows
     lines = {
         row.dossier.pk: RankedDossier(
@@ -81,15 +87,24 @@ def store(call: Call, version: int) -> None:
             setattr(lines[row.dossier.pk], f"ranked_{order}", row.rank is not None)
     RankedDossier.objects.filter(call=call).delete()
     RankedDossier.objects.bulk_create(lines.values(), batch_size=2000)
-    # Fresh statistics, or the planner may take a freshly filled table for a few rows and sort the
-    # whole call for each page instead of walking the position index (57 ms against 1 ms at 10,000).
+    RankingSnapshot.objects.bulk_create(
+        [RankingSnapshot(call=call, version=version, settings_key=settings_key(), computed_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["call"],
+        update_fields=["version", "settings_key", "computed_at"],
+    )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE reviews_rankeddossier")
-    RankingSnapshot.objects.update_or_create(call=call, defaults={"version": version, "settings_key": settings_key()})
-    # The triggers bump a call's stamp once per transaction (they remember it in this setting);
-    # a change made later in this same transaction must bump it again, past what was just stored.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, '', true)", [f"ptce_ranking.call_{call.pk}"])
+        cursor.execute(
+            # Fresh statistics, or the planner may take a freshly filled table for a few rows and
+            # sort the whole call for each page instead of walking the position index (57 ms
+            # against 1 ms a page at 10,000).
+            "ANALYZE reviews_rankeddossier; "
+            # The triggers bump a call's stamp once per transaction (they remember it in this
+            # setting); a change made later in this same transaction must bump it again, past
+            # what was just stored.
+            "SELECT set_config(%s, '', true)",
+            [f"ptce_ranking.call_{call.pk}"],
+        )
 
 
 def ranked_dossiers(call: Call, *, order: str = "calibrated", filters: dict | None = None) -> QuerySet:
@@ -142,7 +157,15 @@ def stored_ranking(call: Call, order: str = "calibrated") -> Ranking:
     lines = (
         RankedDossier.objects.filter(call=call)
         .select_related("dossier__consortium")
-        .defer("dossier__consortium__sectors")
+        .only(
+            *(f.name for f in RankedDossier._meta.concrete_fields),
+            "dossier__reference",
+            "dossier__status",
+            "dossier__call_id",
+            "dossier__consortium__name",
+            "dossier__consortium__region",
+            "dossier__consortium__territory_priority",
+        )
         .order_by(f"position_{order}")
     )
     return Ranking(call=call, rows=with_ranks(lines, start=1, order=order), order=order)
