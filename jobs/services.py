@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 
 from celery import Task
 from django.conf import settings
@@ -20,8 +21,45 @@ from .models import Heartbeat, Job
 logger = logging.getLogger(__name__)
 
 
+# --- Sending after the response ---
+# Handing jobs to the broker costs a round trip to Redis per job (≈ 3 ms each). During a request
+# it is done once the response has been handed to the server (Django sends request_finished when
+# the server closes the response, after its last byte): the user does not wait for it. The job
+# is already committed in the outbox, so a worker killed in between loses nothing (the sweep
+# sends it). Outside requests (tasks, commands, shell) it is done at once. The receivers are
+# connected in JobsConfig.ready().
+_request = threading.local()
+
+
+def _start_collecting(**_kwargs) -> None:
+    _send_collected()  # left over by a request that never finished (should not happen)
+    _request.after_response = []
+
+
+def _send_collected(**_kwargs) -> None:
+    pending, _request.after_response = getattr(_request, "after_response", None), None
+    for send in pending or ():
+        try:
+            send()
+        except Exception:  # the next one must still go; the job stays pending for the sweep
+            logger.exception("sending jobs after the response failed")
+
+
+
+def _send_after_commit(send) -> None:
+    def committed():
+        collected = getattr(_request, "after_response", None)
+        if collected is None:
+            send()
+        else:
+            collected.append(send)
+
+    transaction.on_commit(committed)
+
+
 def enqueue(task_name: str, *, key: str | None = None, **kwargs) -> Job:
-    """Record a job in the current transaction and send it to the broker after commit.
+    """Record a job in the current transaction and send it to the broker after commit (after
+    the response, during a request).
 
     With a `key`, the same work is recorded once whatever the number of calls. If the broker
     is unreachable the job simply stays pending: the sweep sends it later.
@@ -35,7 +73,7 @@ def enqueue(task_name: str, *, key: str | None = None, **kwargs) -> Job:
             job = Job.objects.create(task_name=task_name, kwargs=kwargs, key=key)
     except IntegrityError:  # the same key recorded concurrently
         return Job.objects.get(key=key)
-    transaction.on_commit(lambda: dispatch(job.pk))
+    _send_after_commit(lambda: dispatch(job.pk))
     return job
 
 
@@ -71,7 +109,7 @@ def enqueue_many(jobs: list[tuple[str, str, dict]]) -> list[int]:
         created = {job_id: wanted[key] for job_id, key in cursor.fetchall()}
     if created:
         # Jobs just created are pending: sent as they are, without reading them back.
-        transaction.on_commit(lambda: dispatch_many(list(created), jobs=created))
+        _send_after_commit(lambda: dispatch_many(list(created), jobs=created))
     return list(created)
 
 

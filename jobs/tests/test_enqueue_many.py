@@ -1,5 +1,10 @@
 """enqueue_many(): many keyed jobs in one statement, each recorded once, sent after commit."""
 
+import contextlib
+
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
 from jobs.models import Job
 from jobs.services import enqueue, enqueue_many
 
@@ -37,3 +42,56 @@ def test_nothing_is_sent_before_commit(db, monkeypatch):
 
     assert sent == []
     assert Job.objects.get(key="k1").status == Job.Status.PENDING
+
+
+@contextlib.contextmanager
+def serving():
+    """The start and the end of a request as a WSGI server signals them, without Django's closing
+    of the connection (the test's transaction lives on it), as the test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None, environ={})
+        yield
+        request_finished.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def test_during_a_request_jobs_are_sent_once_the_response_is_handed_over(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Django signals the start of a request, then its end when the server closes the response
+    (after its last byte): committed jobs wait for that end, so the user does not wait for Redis."""
+    sent = []
+    monkeypatch.setattr("jobs.services.app.send_task", lambda name, kwargs: sent.append(name))
+
+    with serving():
+        with django_capture_on_commit_callbacks(execute=True):
+            enqueue_many([("tests.task", "k1", {})])
+            enqueue("tests.other", key="k2")
+        assert sent == []
+        assert Job.objects.filter(dispatched_at__isnull=True).count() == 2
+    assert sorted(sent) == ["tests.other", "tests.task"]
+    assert Job.objects.filter(dispatched_at__isnull=True).count() == 0
+
+    # Outside a request (a task, a command), at commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue("tests.third", key="k3")
+    assert sent[-1] == "tests.third"
+
+
+def test_a_broken_send_after_the_response_leaves_the_job_to_the_sweep(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(name, kwargs):
+        raise ConnectionError("Redis est injoignable")
+
+    monkeypatch.setattr("jobs.services.app.send_task", broker_down)
+    with serving(), django_capture_on_commit_callbacks(execute=True):
+        enqueue_many([("tests.task", "k1", {})])
+
+    job = Job.objects.get(key="k1")
+    assert (job.status, job.dispatched_at) == (Job.Status.PENDING, None)
+    assert "injoignable" in job.last_error

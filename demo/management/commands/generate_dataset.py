@@ -2,7 +2,7 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from applications.calls import ensure_ptce_call
 from applications.clock import local_instant
@@ -73,6 +73,10 @@ class Command(BaseCommand):
             # The generator writes history in bulk: chain it now, as part of the same import.
             sealed = seal_unchained_history()
         self.stdout.write(f"Historique chaîné : {sealed} lignes.")
+        # A bulk load leaves the planner's statistics behind until autovacuum catches up (a
+        # minute or more): refresh them, as PostgreSQL's documentation advises after bulk loading.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         for line in summary.lines():
             self.stdout.write(line)
         self.stdout.write(f"Terminé en {time.perf_counter() - started:.1f} s.")
