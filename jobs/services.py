@@ -45,7 +45,6 @@ def _send_collected(**_kwargs) -> None:
             logger.exception("sending jobs after the response failed")
 
 
-
 def _send_after_commit(send) -> None:
     def committed():
         collected = getattr(_request, "after_response", None)
