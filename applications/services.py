@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import F, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -493,3 +493,28 @@ def snapshot_diff(old: dict, new: dict) -> list[dict]:
         if old_value != new_value:
             changes.append({"label": label, "old": old_value, "new": new_value})
     return changes
+
+
+# --- Amounts asked ---
+
+
+def requested_amounts(dossier: Dossier) -> list[int]:
+    """What the dossier asked, per funding year, as submitted (the version that counts)."""
+    submission = dossier.current_submission
+    if submission is None:
+        return [0] * dossier.call.funding_years
+    return (
+        list(submission.content.get("budget", {}).get("requested", {}).get("amounts", []))
+        or [0] * dossier.call.funding_years
+    )
+
+
+def requested_amounts_by_dossier(call: Call) -> dict[int, list[int]]:
+    """requested_amounts() of every submitted dossier of the call, in one query that reads only
+    that part of each submission's frozen content (tens of kB a dossier otherwise)."""
+    asked = (
+        Dossier.objects.filter(call=call, current_submission__isnull=False)
+        .annotate(asked=F("current_submission__content__budget__requested__amounts"))
+        .values_list("pk", "asked")
+    )
+    return {pk: list(amounts or []) or [0] * call.funding_years for pk, amounts in asked}

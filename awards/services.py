@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from applications.models import Call, Dossier
 from applications.sections import format_euros
-from applications.services import set_status
+from applications.services import requested_amounts, requested_amounts_by_dossier, set_status
 from jobs.services import enqueue
 
 from .models import ActivityReport, Award, Decision, DecisionLetter, Tranche
@@ -23,28 +23,6 @@ from .models import ActivityReport, Award, Decision, DecisionLetter, Tranche
 
 class EnvelopeExceeded(ValidationError):
     pass
-
-
-def requested_amounts(dossier: Dossier) -> list[int]:
-    """What the dossier asked, per funding year, as submitted (the version that counts)."""
-    submission = dossier.current_submission
-    if submission is None:
-        return [0] * dossier.call.funding_years
-    return (
-        list(submission.content.get("budget", {}).get("requested", {}).get("amounts", []))
-        or [0] * dossier.call.funding_years
-    )
-
-
-def requested_amounts_by_dossier(call: Call) -> dict[int, list[int]]:
-    """requested_amounts() of every submitted dossier of the call, in one query that reads only
-    that part of each submission's frozen content (tens of kB a dossier otherwise)."""
-    asked = (
-        Dossier.objects.filter(call=call, current_submission__isnull=False)
-        .annotate(asked=F("current_submission__content__budget__requested__amounts"))
-        .values_list("pk", "asked")
-    )
-    return {pk: list(amounts or []) or [0] * call.funding_years for pk, amounts in asked}
 
 
 # --- Decisions and awards ---

@@ -27,6 +27,7 @@ from applications.access import dossier_for
 from applications.downloads import private_download
 from applications.models import Call, Dossier, Membership, Organisation, Region, TerritoryPriority
 from applications.sections import format_euros
+from applications.services import requested_amounts
 from applications.uploads import SizeLimitUploadHandler
 from reviews.ranking import Ranking, RankRow, rank_call
 from reviews.ranking_store import stored_ranking
@@ -72,7 +73,7 @@ def _ranking(call: Call, order: str) -> Ranking:
 
 
 def _requested(dossier: Dossier, years: int, asked: list[int] | None = None) -> list[int]:
-    asked = services.requested_amounts(dossier) if asked is None else asked
+    asked = requested_amounts(dossier) if asked is None else asked
     amounts = [int(amount) for amount in asked][:years]
     return amounts + [0] * (years - len(amounts))
 
@@ -221,9 +222,8 @@ def _selection_url(call: Call, request) -> str:
 
 def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | None) -> dict:
     order = request.GET.get("ordre") if request.GET.get("ordre") in ("raw", "calibrated") else "calibrated"
-    # The stored ranking (reviews.ranking_store), and the amounts asked read alone in one query.
+    # The stored ranking (reviews.ranking_store): its lines carry the amounts asked.
     ranking = stored_ranking(call, order)
-    asked = services.requested_amounts_by_dossier(call)
     region_labels, priority_labels = dict(Region.choices), dict(TerritoryPriority.choices)
     regions = sorted(
         {(code, region_labels.get(code, code)) for code in {row.dossier.consortium.region for row in ranking.rows}},
@@ -237,7 +237,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
     amounts = {}
     for position, row in enumerate(ranking.rows):
         dossier = row.dossier
-        amounts[dossier.pk] = _requested(dossier, call.funding_years, asked.get(dossier.pk, []))
+        amounts[dossier.pk] = _requested(dossier, call.funding_years, row.requested)
         score = getattr(row, score_name)
         candidates.append(
             Candidate(

@@ -85,8 +85,9 @@ def ensure_data(size: int) -> None:
     from django.core.management import call_command
 
     from applications.models import Call, Dossier
+    from applications.services import requested_amounts
     from awards.models import Decision
-    from awards.services import record_selection, requested_amounts
+    from awards.services import record_selection
     from demo.dataset import staff_user
     from reviews.ranking import rank_call
 

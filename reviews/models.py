@@ -290,6 +290,7 @@ class RankedDossier(models.Model):
     calibrated = models.FloatField(null=True)
     disagreement = models.BooleanField()
     eliminated_by = ArrayField(models.CharField(max_length=200))
+    requested = ArrayField(models.BigIntegerField(), default=list)  # euros asked per funding year, as submitted
 
     class Meta:
         verbose_name = "ligne du classement calculé"

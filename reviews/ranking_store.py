@@ -15,12 +15,15 @@ version: harmless, it is replaced at the next bump).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from applications.models import Call
+from applications.services import requested_amounts_by_dossier
 
 from .models import RankedDossier, RankingSnapshot
 from .ranking import Ranking, in_order, rank_call
@@ -29,8 +32,15 @@ RANKING_LOCK = 2013_0008  # pg_advisory_xact_lock namespace of the ranking compu
 ORDERS = ("calibrated", "raw")
 
 
+# Bumped when the stored lines gain or change a column, so lines stored before are computed again.
+LINES_FORMAT = 2
+
+
 def settings_key() -> str:
-    return f"shrinkage={settings.CALIBRATION_SHRINKAGE};min_reviews={settings.CALIBRATION_MIN_REVIEWS}"
+    return (
+        f"lines={LINES_FORMAT};shrinkage={settings.CALIBRATION_SHRINKAGE};"
+        f"min_reviews={settings.CALIBRATION_MIN_REVIEWS}"
+    )
 
 
 def _state(call: Call) -> tuple[int, bool]:
@@ -66,6 +76,7 @@ def fresh_ranking(call: Call) -> bool:
 def store(call: Call, version: int) -> None:
     """Compute the ranking and replace the stored lines of the call (inside the caller's transaction)."""
     rows = rank_call(call, with_content=False).rows
+    asked = requested_amounts_by_dossier(call)
     lines = {
         row.dossier.pk: RankedDossier(
             call=call,
@@ -78,6 +89,7 @@ def store(call: Call, version: int) -> None:
             calibrated=row.calibrated,
             disagreement=row.disagreement,
             eliminated_by=row.eliminated_by,
+            requested=asked.get(row.dossier.pk, []),
         )
         for row in rows
     }
@@ -148,24 +160,77 @@ def with_ranks(lines, *, start: int, order: str) -> list[RankedDossier]:
     return lines
 
 
+@dataclass(slots=True)
+class PoleLine:
+    name: str
+    region: str
+    territory_priority: str
+
+
+@dataclass(slots=True)
+class DossierLine:
+    pk: int
+    reference: str
+    status: str
+    consortium: PoleLine
+
+
+@dataclass(slots=True)
+class StoredLine:
+    """A stored line read as plain values (the selection console reads every line of the call:
+    three model instances a line would cost more than everything else of the page)."""
+
+    dossier: DossierLine
+    rank: int | None
+    assigned: int
+    totals: list[float]
+    raw_mean: float | None
+    median: float | None
+    spread: float | None
+    calibrated: float | None
+    disagreement: bool
+    eliminated_by: list[str]
+    requested: list[int]
+
+    @property
+    def done(self) -> int:
+        return len(self.totals)
+
+
 def stored_ranking(call: Call, order: str = "calibrated") -> Ranking:
     """The whole ranking of the call from the stored lines, computed again first if it changed:
-    what `rank_call(call, order=order, with_content=False)` returns, its rows being stored lines
-    (same attributes: dossier with its consortium, rank, scores, eliminated_by...)."""
+    what `rank_call(call, order=order, with_content=False)` returns, each row a `StoredLine`
+    (the same attributes, plus the amounts asked; its dossier carries only what a list shows)."""
     order = "raw" if order == "raw" else "calibrated"
     fresh_ranking(call)
-    lines = (
+    values = (
         RankedDossier.objects.filter(call=call)
-        .select_related("dossier__consortium")
-        .only(
-            *(f.name for f in RankedDossier._meta.concrete_fields),
+        .order_by(f"position_{order}")
+        .values_list(
+            "dossier_id",
             "dossier__reference",
             "dossier__status",
-            "dossier__call_id",
             "dossier__consortium__name",
             "dossier__consortium__region",
             "dossier__consortium__territory_priority",
+            f"ranked_{order}",
+            "assigned",
+            "totals",
+            "raw_mean",
+            "median",
+            "spread",
+            "calibrated",
+            "disagreement",
+            "eliminated_by",
+            "requested",
         )
-        .order_by(f"position_{order}")
     )
-    return Ranking(call=call, rows=with_ranks(lines, start=1, order=order), order=order)
+    rows = [
+        StoredLine(
+            DossierLine(pk, reference, status, PoleLine(name, region, priority)),
+            position if ranked else None,
+            *scores,
+        )
+        for position, (pk, reference, status, name, region, priority, ranked, *scores) in enumerate(values, start=1)
+    ]
+    return Ranking(call=call, rows=rows, order=order)

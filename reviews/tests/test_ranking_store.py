@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Consortium, Dossier
+from applications.models import Consortium, Dossier, Submission
 from applications.services import set_status
 from applications.tests.factories import CallFactory
 from conftest import sign_in
@@ -218,3 +218,33 @@ def test_a_change_committed_during_a_computation_is_not_lost(client, program_sta
     release.set()
     thread.join(30)
     assert [line[0] for line in shown(client, call)] == ["T-0001", "T-0003", "T-0002"]
+
+
+def test_the_selection_console_reads_the_stored_lines_and_the_amounts_that_count(client, program_staff, world):
+    call, _jobs, dossiers, _reviewers = world
+    ranking = ranking_store.stored_ranking(call)
+    assert [(line.dossier.reference, line.rank, line.calibrated, line.eliminated_by) for line in ranking.rows] == [
+        (row.dossier.reference, row.rank, row.calibrated, row.eliminated_by) for row in rank_call(call).rows
+    ]
+    assert {line.dossier.reference: line.requested for line in ranking.rows}["T-0001"] == []
+
+    # A new version that counts, with its own budget: the stored lines follow it.
+    submission = Submission.objects.create(
+        dossier=dossiers[0],
+        version=1,
+        reference="T-0001",
+        submitted_at=timezone.now(),
+        submitted_by=program_staff,
+        content={"budget": {"requested": {"amounts": [50000, 40000, 30000]}}},
+        content_sha256="0" * 64,
+    )
+    Dossier.objects.filter(pk=dossiers[0].pk).update(current_submission=submission)
+    lines = {line.dossier.reference: line for line in ranking_store.stored_ranking(call).rows}
+    assert lines["T-0001"].requested == [50000, 40000, 30000]
+
+    sign_in(client, program_staff)
+    response = client.get(reverse("awards:selection", args=[call.slug]))
+    assert response.status_code == 200
+    shown = {line.candidate.reference: line.candidate for line in response.context["lines"] if line.candidate}
+    assert shown["T-0001"].requested == 120000
+    assert shown["T-0001"].requested_by_year[:3] == (50000, 40000, 30000)
