@@ -60,6 +60,22 @@ class Ranking:
     explanation: str = EXPLANATION
 
 
+def filtered(queryset, filters: dict, *, through: str = ""):
+    """`queryset` narrowed by the ranking's filters (région, priorité territoriale, maturité,
+    secteur, statut); `through` leads from its model to the dossier ("dossier__" for stored lines)."""
+    for name, lookup in [
+        ("region", "consortium__region"),
+        ("territory_priority", "consortium__territory_priority"),
+        ("maturity", "consortium__maturity"),
+        ("status", "status"),
+    ]:
+        if filters.get(name):
+            queryset = queryset.filter(**{through + lookup: filters[name]})
+    if filters.get("sector"):
+        queryset = queryset.filter(**{f"{through}consortium__sectors__contains": [filters["sector"]]})
+    return queryset
+
+
 def rank_call(
     call: Call, *, order: str = "calibrated", filters: dict | None = None, with_content: bool = True
 ) -> Ranking:
@@ -75,16 +91,7 @@ def rank_call(
     )
     if not with_content:
         dossiers = dossiers.defer("current_submission__content")
-    for name, lookup in [
-        ("region", "consortium__region"),
-        ("territory_priority", "consortium__territory_priority"),
-        ("maturity", "consortium__maturity"),
-        ("status", "status"),
-    ]:
-        if filters.get(name):
-            dossiers = dossiers.filter(**{lookup: filters[name]})
-    if filters.get("sector"):
-        dossiers = dossiers.filter(consortium__sectors__contains=[filters["sector"]])
+    dossiers = filtered(dossiers, filters)
     rows = {dossier.pk: RankRow(dossier=dossier, assigned=dossier.assigned) for dossier in dossiers}
 
     # Every submitted review of the call feeds the calibration, filtered out dossiers included:

@@ -26,7 +26,7 @@ from applications.models import Call
 from applications.services import requested_amounts_by_dossier
 
 from .models import RankedDossier, RankingSnapshot
-from .ranking import Ranking, in_order, rank_call
+from .ranking import Ranking, filtered, in_order, rank_call
 
 RANKING_LOCK = 2013_0008  # pg_advisory_xact_lock namespace of the ranking computations (with the call id)
 ORDERS = ("calibrated", "raw")
@@ -124,7 +124,6 @@ def ranked_dossiers(call: Call, *, order: str = "calibrated", filters: dict | No
     `fresh_ranking(call)` first. Each line's rank within the filtered list is its position there
     when `ranked_<order>` is true (ranked lines come first): see `with_ranks`."""
     order = "raw" if order == "raw" else "calibrated"
-    filters = filters or {}
     lines = (
         RankedDossier.objects.filter(call=call)
         .select_related("dossier__consortium")
@@ -137,17 +136,7 @@ def ranked_dossiers(call: Call, *, order: str = "calibrated", filters: dict | No
         )
         .order_by(f"position_{order}")
     )
-    for name, lookup in [
-        ("region", "dossier__consortium__region"),
-        ("territory_priority", "dossier__consortium__territory_priority"),
-        ("maturity", "dossier__consortium__maturity"),
-        ("status", "dossier__status"),
-    ]:
-        if filters.get(name):
-            lines = lines.filter(**{lookup: filters[name]})
-    if filters.get("sector"):
-        lines = lines.filter(dossier__consortium__sectors__contains=[filters["sector"]])
-    return lines
+    return filtered(lines, filters or {}, through="dossier__")
 
 
 def with_ranks(lines, *, start: int, order: str) -> list[RankedDossier]:

@@ -36,77 +36,65 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION reviews_ranking_on_dossier() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One function for the tables whose rows lead to their call by one column, named by the
+-- trigger's argument: the call itself ('id'), dossiers and criteria ('call_id'), assignments
+-- ('dossier_id'), reviews ('assignment_id').
+CREATE FUNCTION reviews_ranking_call_of(link text, target bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN link IN ('id', 'call_id') THEN target
+        WHEN link = 'dossier_id' THEN (SELECT call_id FROM applications_dossier WHERE id = target)
+        WHEN link = 'assignment_id' THEN (
+            SELECT d.call_id FROM reviews_assignment a JOIN applications_dossier d ON d.id = a.dossier_id
+            WHERE a.id = target)
+    END
+$$;
+
+CREATE FUNCTION reviews_ranking_on_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    link text := TG_ARGV[0];
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM reviews_bump_ranking(OLD.call_id); END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM reviews_bump_ranking(NEW.call_id); END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM reviews_bump_ranking(reviews_ranking_call_of(link, (to_jsonb(OLD) ->> link)::bigint));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM reviews_bump_ranking(reviews_ranking_call_of(link, (to_jsonb(NEW) ->> link)::bigint));
+    END IF;
     RETURN NULL;
 END
 $$;
+
 CREATE TRIGGER reviews_ranking_dossier_changed AFTER INSERT OR DELETE ON applications_dossier
-    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_dossier();
+    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_row('call_id');
 CREATE TRIGGER reviews_ranking_dossier_moved AFTER UPDATE ON applications_dossier FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status
           OR OLD.current_submission_id IS DISTINCT FROM NEW.current_submission_id
           OR OLD.call_id IS DISTINCT FROM NEW.call_id)
-    EXECUTE FUNCTION reviews_ranking_on_dossier();
+    EXECUTE FUNCTION reviews_ranking_on_row('call_id');
 
-CREATE FUNCTION reviews_ranking_on_call() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM reviews_bump_ranking(NEW.id);
-    RETURN NULL;
-END
-$$;
 CREATE TRIGGER reviews_ranking_call_threshold AFTER UPDATE ON applications_call FOR EACH ROW
     WHEN (OLD.disagreement_threshold IS DISTINCT FROM NEW.disagreement_threshold)
-    EXECUTE FUNCTION reviews_ranking_on_call();
+    EXECUTE FUNCTION reviews_ranking_on_row('id');
 
-CREATE FUNCTION reviews_ranking_on_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM reviews_bump_ranking((SELECT call_id FROM applications_dossier WHERE id = OLD.dossier_id));
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM reviews_bump_ranking((SELECT call_id FROM applications_dossier WHERE id = NEW.dossier_id));
-    END IF;
-    RETURN NULL;
-END
-$$;
 CREATE TRIGGER reviews_ranking_assignment_changed AFTER INSERT OR DELETE ON reviews_assignment
-    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_assignment();
+    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_row('dossier_id');
 CREATE TRIGGER reviews_ranking_assignment_moved AFTER UPDATE ON reviews_assignment FOR EACH ROW
     WHEN (OLD.dossier_id IS DISTINCT FROM NEW.dossier_id)
-    EXECUTE FUNCTION reviews_ranking_on_assignment();
+    EXECUTE FUNCTION reviews_ranking_on_row('dossier_id');
 
-CREATE FUNCTION reviews_ranking_call_of_assignment(target bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT d.call_id FROM reviews_assignment a JOIN applications_dossier d ON d.id = a.dossier_id WHERE a.id = target
-$$;
-
-CREATE FUNCTION reviews_ranking_on_review() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM reviews_bump_ranking(reviews_ranking_call_of_assignment(OLD.assignment_id));
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM reviews_bump_ranking(reviews_ranking_call_of_assignment(NEW.assignment_id));
-    END IF;
-    RETURN NULL;
-END
-$$;
 CREATE TRIGGER reviews_ranking_review_changed AFTER INSERT OR DELETE ON reviews_review
-    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_review();
+    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_row('assignment_id');
 CREATE TRIGGER reviews_ranking_review_scored AFTER UPDATE ON reviews_review FOR EACH ROW
     WHEN ((OLD.status = {RANKED_REVIEW} OR NEW.status = {RANKED_REVIEW})
           AND (OLD.status IS DISTINCT FROM NEW.status
                OR OLD.weighted_total IS DISTINCT FROM NEW.weighted_total
                OR OLD.assignment_id IS DISTINCT FROM NEW.assignment_id))
-    EXECUTE FUNCTION reviews_ranking_on_review();
+    EXECUTE FUNCTION reviews_ranking_on_row('assignment_id');
 
 CREATE FUNCTION reviews_ranking_on_score() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     row_review bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.review_id ELSE NEW.review_id END;
 BEGIN
-    PERFORM reviews_bump_ranking(reviews_ranking_call_of_assignment(r.assignment_id))
+    PERFORM reviews_bump_ranking(reviews_ranking_call_of('assignment_id', r.assignment_id))
         FROM reviews_review r WHERE r.id = row_review AND r.status = {RANKED_REVIEW};
     RETURN NULL;
 END
@@ -118,19 +106,12 @@ CREATE TRIGGER reviews_ranking_score_moved AFTER UPDATE ON reviews_score FOR EAC
           OR OLD.review_id IS DISTINCT FROM NEW.review_id)
     EXECUTE FUNCTION reviews_ranking_on_score();
 
-CREATE FUNCTION reviews_ranking_on_criterion() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM reviews_bump_ranking(OLD.call_id); END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM reviews_bump_ranking(NEW.call_id); END IF;
-    RETURN NULL;
-END
-$$;
 CREATE TRIGGER reviews_ranking_criterion_changed AFTER INSERT OR DELETE ON reviews_criterion
-    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_criterion();
+    FOR EACH ROW EXECUTE FUNCTION reviews_ranking_on_row('call_id');
 CREATE TRIGGER reviews_ranking_criterion_moved AFTER UPDATE ON reviews_criterion FOR EACH ROW
     WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.eliminatory_below IS DISTINCT FROM NEW.eliminatory_below
           OR OLD.call_id IS DISTINCT FROM NEW.call_id)
-    EXECUTE FUNCTION reviews_ranking_on_criterion();
+    EXECUTE FUNCTION reviews_ranking_on_row('call_id');
 """
 
 DROP = """
@@ -145,9 +126,8 @@ DROP TRIGGER IF EXISTS reviews_ranking_score_changed ON reviews_score;
 DROP TRIGGER IF EXISTS reviews_ranking_score_moved ON reviews_score;
 DROP TRIGGER IF EXISTS reviews_ranking_criterion_changed ON reviews_criterion;
 DROP TRIGGER IF EXISTS reviews_ranking_criterion_moved ON reviews_criterion;
-DROP FUNCTION IF EXISTS reviews_ranking_on_dossier(), reviews_ranking_on_call(), reviews_ranking_on_assignment(),
-    reviews_ranking_on_review(), reviews_ranking_on_score(), reviews_ranking_on_criterion(),
-    reviews_ranking_call_of_assignment(bigint), reviews_bump_ranking(bigint);
+DROP FUNCTION IF EXISTS reviews_ranking_on_row(), reviews_ranking_on_score(), reviews_ranking_call_of(text, bigint),
+    reviews_bump_ranking(bigint);
 """
 
 
