@@ -293,6 +293,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-due-calls": {"task": "applications.tasks.close_due_calls_task", "schedule": 60.0},
     "send-due-reminders": {"task": "applications.tasks.send_due_reminders_task", "schedule": 60.0},
     "record-history-digest": {"task": "audit.tasks.record_digest_task", "schedule": 3600.0},  # first run of each day
+    "refresh-rankings": {"task": "reviews.tasks.refresh_rankings_task", "schedule": 60.0},
 }
 # The outbox sweep sends a pending job again when its last dispatch is older than this (seconds).
 OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=300)

@@ -25,3 +25,13 @@ def send_message_notification_task(*, message_id: int) -> int:
 
     message = Message.objects.filter(pk=message_id).select_related("dossier__consortium").first()
     return send_message_notification(message) if message else 0
+
+
+# Periodic bookkeeping, from beat. Idempotent: running late, twice or concurrently is harmless.
+
+
+@shared_task(name="reviews.tasks.refresh_rankings_task", ignore_result=True)
+def refresh_rankings_task() -> int:
+    from .ranking_store import refresh_stale
+
+    return refresh_stale()

@@ -58,7 +58,7 @@ def test_rendering_goes_to_the_pdf_queue_and_sending_to_the_email_queue():
     }
 
 
-def test_beat_closes_reminds_and_sweeps_every_minute():
+def test_beat_closes_reminds_sweeps_and_refreshes_rankings_every_minute():
     schedule = {entry["task"]: seconds(entry["schedule"]) for entry in conf.beat_schedule.values()}
 
     assert schedule == {
@@ -66,6 +66,7 @@ def test_beat_closes_reminds_and_sweeps_every_minute():
         "applications.tasks.send_due_reminders_task": 60.0,
         "audit.tasks.record_digest_task": 3600.0,
         "jobs.tasks.sweep_outbox_task": 60.0,
+        "reviews.tasks.refresh_rankings_task": 60.0,  # stored rankings made stale by a change
     }
 
 

@@ -15,9 +15,10 @@ from applications.services import set_status
 from applications.tests.factories import CallFactory
 from conftest import sign_in
 from reviews import ranking_store
-from reviews.models import Assignment, Criterion, RankingStamp, Review, Score
+from reviews.models import Assignment, Criterion, RankedDossier, RankingStamp, Review, Score
 from reviews.ranking import rank_call
 from reviews.services import ScoreInput, assign_reviewer, save_review, unlock_review
+from reviews.tasks import refresh_rankings_task
 from reviews.tests.factories import ReviewerFactory
 from reviews.tests.test_ranking import make_dossiers, review
 
@@ -248,3 +249,20 @@ def test_the_selection_console_reads_the_stored_lines_and_the_amounts_that_count
     shown = {line.candidate.reference: line.candidate for line in response.context["lines"] if line.candidate}
     assert shown["T-0001"].requested == 120000
     assert shown["T-0001"].requested_by_year[:3] == (50000, 40000, 30000)
+
+
+def test_beat_computes_a_stale_ranking_before_staff_come_back(client, program_staff, world):
+    call, jobs, _dossiers, _reviewers = world
+    other = CallFactory()  # never looked at: left alone
+    make_dossiers(other, 2, start=50)
+    sign_in(client, program_staff)
+    shown(client, call)
+    assert refresh_rankings_task() == 0  # nothing changed since the view
+
+    Criterion.objects.filter(pk=jobs.pk).update(eliminatory_below=4)
+    assert refresh_rankings_task() == 1
+    assert not RankedDossier.objects.filter(call=other).exists()
+    expected = computed(call)
+    with CaptureQueriesContext(connection) as view:
+        assert shown(client, call) == expected
+    assert not any("reviews_review" in query["sql"] for query in view.captured_queries)
