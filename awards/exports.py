@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -182,60 +183,84 @@ def to_csv(rows: Iterable[ExportRow | Mapping[str, Any]], years: Sequence[int | 
 # --- XLSX ---
 
 
-def _text_cell(sheet, row: int, column: int, text: str) -> None:
-    cell = sheet.cell(row=row, column=column)
+def _text_cell(sheet, text: str) -> WriteOnlyCell:
     # XML turns a bare carriage return into a line feed when the file is read: say so when writing.
-    cell.value = text.replace("\r\n", "\n").replace("\r", "\n")
+    cell = WriteOnlyCell(sheet, value=text.replace("\r\n", "\n").replace("\r", "\n"))
     # openpyxl turns any string starting with "=" into a formula; "s" keeps it a string, and the
     # quote prefix keeps Excel from evaluating it when someone edits the cell.
     cell.data_type = "s"
     if is_formula_like(text):
         cell.quotePrefix = True
+    return cell
+
+
+def _number_cell(sheet, value, number_format: str, *, font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def write_xlsx(
+    rows: Iterable[ExportRow | Mapping[str, Any]],
+    years: Sequence[int | str],
+    out,
+    *,
+    sheet_title: str = "Dossiers",
+) -> None:
+    """One typed sheet written to the binary file `out`: text as strings, scores and amounts as
+    numbers, a frozen bold header, and a totals row computed here (no formula: nothing in the file
+    is evaluated). openpyxl's write-only mode streams the rows to a temporary file as they come,
+    so memory does not grow with their number."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = "Portail PTCE"
+    sheet = workbook.create_sheet(sheet_title)
+    columns = headers(years)
+    # Set before the first row: write-only sheets write their views and columns first.
+    sheet.freeze_panes = "A2"
+    widths = [16, 32, 32, 16, 20, 12, 22, 22, 12, 30, 10, 10, 14] + [13] * (len(years) + 1)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    bold = Font(bold=True)
+    header = []
+    for text in columns:
+        cell = _text_cell(sheet, text)
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    sheet.append(header)
+    count, sums = 0, [0] * len(years)
+    for value in rows:
+        row = _row(value, years)
+        count += 1
+        sums = [total + amount for total, amount in zip(sums, row.amounts, strict=True)]
+        sheet.append(
+            [
+                *(_text_cell(sheet, text) for text in _texts(row)),
+                *(_number_cell(sheet, score, SCORE_FORMAT) for score in (row.mean_score, row.calibrated_score)),
+                _text_cell(sheet, _text(row.decision)),
+                *(_number_cell(sheet, amount, EURO_FORMAT) for amount in (*row.amounts, row.total)),
+            ]
+        )
+    label = f"{count} dossier" if count < 2 else f"{count} dossiers"
+    totals = [_text_cell(sheet, "Total"), _text_cell(sheet, label)]
+    totals += [WriteOnlyCell(sheet) for _ in range(len(HEADERS) - 2)]
+    totals += [_number_cell(sheet, amount, EURO_FORMAT) for amount in (*sums, sum(sums))]
+    for cell in totals:
+        cell.font = bold
+    sheet.append(totals)
+    if count:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    workbook.save(out)
 
 
 def to_xlsx(
     rows: Iterable[ExportRow | Mapping[str, Any]], years: Sequence[int | str], *, sheet_title: str = "Dossiers"
 ) -> bytes:
-    """One typed sheet: text as strings, scores and amounts as numbers, a frozen bold header, and a
-    totals row computed here (no formula: nothing in the file is evaluated)."""
-    rows = [_row(value, years) for value in rows]
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title
-    columns = headers(years)
-    bold = Font(bold=True)
-    for column, header in enumerate(columns, start=1):
-        _text_cell(sheet, 1, column, header)
-        sheet.cell(row=1, column=column).font = bold
-        sheet.cell(row=1, column=column).alignment = Alignment(wrap_text=True, vertical="top")
-    first_score = len(TEXT_FIELDS) + 1
-    first_amount = len(HEADERS) + 1
-    for line, row in enumerate(rows, start=2):
-        for column, text in enumerate(_texts(row), start=1):
-            _text_cell(sheet, line, column, text)
-        for column, score in enumerate((row.mean_score, row.calibrated_score), start=first_score):
-            cell = sheet.cell(row=line, column=column, value=score)
-            cell.number_format = SCORE_FORMAT
-        _text_cell(sheet, line, len(HEADERS), _text(row.decision))
-        for column, amount in enumerate((*row.amounts, row.total), start=first_amount):
-            sheet.cell(row=line, column=column, value=amount).number_format = EURO_FORMAT
-    totals_line = len(rows) + 2
-    _text_cell(sheet, totals_line, 1, "Total")
-    _text_cell(sheet, totals_line, 2, f"{len(rows)} dossier" if len(rows) < 2 else f"{len(rows)} dossiers")
-    sums = [sum(row.amounts[year] for row in rows) for year in range(len(years))]
-    for column, amount in enumerate((*sums, sum(sums)), start=first_amount):
-        sheet.cell(row=totals_line, column=column, value=amount).number_format = EURO_FORMAT
-    for column in range(1, len(columns) + 1):
-        sheet.cell(row=totals_line, column=column).font = bold
-    sheet.freeze_panes = "A2"
-    if rows:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    widths = [16, 32, 32, 16, 20, 12, 22, 22, 12, 30, 10, 10, 14] + [13] * (len(years) + 1)
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    workbook.properties.creator = "Portail PTCE"
+    """`write_xlsx` into memory: the file's bytes."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(rows, years, buffer, sheet_title=sheet_title)
     return buffer.getvalue()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -13,7 +14,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -548,7 +556,7 @@ def export_rows(call: Call, *, laureates_only: bool) -> list[exports.ExportRow]:
     return result
 
 
-def export_response(call: Call, liste: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def export_response(call: Call, liste: str, fmt: str) -> HttpResponse | StreamingHttpResponse | FileResponse:
     if liste not in LISTS or fmt not in FORMATS:
         raise Http404("Export inconnu.")
     title, sheet = LISTS[liste]
@@ -557,7 +565,16 @@ def export_response(call: Call, liste: str, fmt: str) -> HttpResponse | Streamin
     if fmt == "csv":
         response = StreamingHttpResponse(exports.stream_csv(rows, years), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
-        response = HttpResponse(exports.to_xlsx(rows, years, sheet_title=sheet), content_type=XLSX_CONTENT_TYPE)
+        # Written to a temporary file and sent from it (with its length): the workbook never sits
+        # whole in the process's memory, however many dossiers the call has.
+        out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+        try:
+            exports.write_xlsx(rows, years, out, sheet_title=sheet)
+        except BaseException:
+            out.close()
+            raise
+        out.seek(0)
+        response = FileResponse(out, content_type=XLSX_CONTENT_TYPE)
     else:
         pdf = exports.to_pdf(rows, years, title=title, call_title=call.title, generated_at=timezone.now())
         response = HttpResponse(pdf, content_type="application/pdf")
