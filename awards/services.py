@@ -200,7 +200,7 @@ def record_selection(
                 f"La sélection demande {format_euros(total)} pour une enveloppe de {format_euros(call.envelope)} : "
                 "elle n'est pas enregistrée."
             )
-        eliminated = {row.dossier.pk for row in rank_call(call, with_content=False).rows if row.eliminated_by}
+        eliminated = {row.dossier_id for row in rank_call(call, with_dossiers=False).rows if row.eliminated_by}
         decisions = []
         # Other outcomes first: their awards are removed before the laureates' are checked.
         for pk, dossier in dossiers.items():

@@ -6,6 +6,7 @@ values and the arithmetic (reviews.calibration) runs in Python.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,8 +37,11 @@ EXPLANATION = (
 
 @dataclass
 class RankRow:
-    dossier: Dossier
+    dossier_id: int
+    reference: str
+    submitted_at: dt.datetime | None  # of the version that counts: the tie-break after the scores
     assigned: int
+    dossier: Dossier | None = None  # loaded unless rank_call(..., with_dossiers=False)
     totals: list[float] = field(default_factory=list)
     raw_mean: float | None = None
     median: float | None = None
@@ -77,22 +81,28 @@ def filtered(queryset, filters: dict, *, through: str = ""):
 
 
 def rank_call(
-    call: Call, *, order: str = "calibrated", filters: dict | None = None, with_content: bool = True
+    call: Call,
+    *,
+    order: str = "calibrated",
+    filters: dict | None = None,
+    with_content: bool = True,
+    with_dossiers: bool = True,
 ) -> Ranking:
     """Dossiers of the call in rank order, eliminated ones last; `order` is calibrated or raw.
 
+    The ranking itself reads plain values. Each row then gets its dossier (with its consortium
+    and version that counts) in one more query, unless `with_dossiers=False` (the stored ranking
+    and the selection's checks need only ids: 30,000 model instances fewer at 10,000 dossiers).
     `with_content=False` leaves out the submissions' frozen content (tens of kB per dossier,
     decoded from JSON): for pages that read nothing of it."""
     filters = filters or {}
-    dossiers = (
-        Dossier.objects.filter(call=call, status__in=RANKED_STATUSES)
-        .select_related("consortium", "current_submission")
-        .annotate(assigned=Count("assignments", distinct=True))
-    )
-    if not with_content:
-        dossiers = dossiers.defer("current_submission__content")
-    dossiers = filtered(dossiers, filters)
-    rows = {dossier.pk: RankRow(dossier=dossier, assigned=dossier.assigned) for dossier in dossiers}
+    dossiers = filtered(Dossier.objects.filter(call=call, status__in=RANKED_STATUSES), filters)
+    rows = {
+        pk: RankRow(dossier_id=pk, reference=reference, submitted_at=submitted_at, assigned=assigned)
+        for pk, reference, submitted_at, assigned in dossiers.annotate(
+            assigned=Count("assignments", distinct=True)
+        ).values_list("pk", "reference", "current_submission__submitted_at", "assigned")
+    }
 
     # Every submitted review of the call feeds the calibration, filtered out dossiers included:
     # a reviewer's leniency is measured on all their work.
@@ -124,14 +134,22 @@ def rank_call(
             criterion_id__in=eliminatory,
             review__status=Review.Status.SUBMITTED,
             value__isnull=False,
-            review__assignment__dossier_id__in=rows,
+            # By the call, not by a list of every dossier id (10,000 parameters to send and plan).
+            review__assignment__dossier__call=call,
         ).values_list("review__assignment__dossier_id", "criterion_id", "value"):
-            values[(dossier_id, criterion_id)].append(value)
+            if dossier_id in rows:
+                values[(dossier_id, criterion_id)].append(value)
         for (dossier_id, criterion_id), scores in values.items():
             criterion = eliminatory[criterion_id]
             if statistics.fmean(scores) < criterion.eliminatory_below:
                 rows[dossier_id].eliminated_by.append(criterion.name)
 
+    if with_dossiers:
+        loaded = Dossier.objects.filter(pk__in=rows).select_related("consortium", "current_submission")
+        if not with_content:
+            loaded = loaded.defer("current_submission__content")
+        for dossier in loaded:
+            rows[dossier.pk].dossier = dossier
     order = "raw" if order == "raw" else "calibrated"
     return Ranking(call=call, rows=in_order(rows.values(), order), order=order)
 
@@ -144,14 +162,13 @@ def in_order(rows, order: str) -> list[RankRow]:
     def sort_key(row: RankRow):
         score = getattr(row, key)
         # Published tie-break: score, then raw mean, then the earlier submission, then the number.
-        submitted = row.dossier.current_submission.submitted_at.timestamp() if row.dossier.current_submission else 0
         return (
             bool(row.eliminated_by),
             score is None,
             -(score or 0),
             -(row.raw_mean or 0),
-            submitted,
-            row.dossier.reference,
+            row.submitted_at.timestamp() if row.submitted_at else 0,
+            row.reference,
         )
 
     ordered = sorted(rows, key=sort_key)

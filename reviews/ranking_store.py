@@ -89,19 +89,19 @@ def refresh_stale() -> int:
 
 def store(call: Call, version: int) -> None:
     """Compute the ranking and replace the stored lines of the call (inside the caller's transaction)."""
-    rows = rank_call(call, with_content=False).rows
+    rows = rank_call(call, with_dossiers=False).rows
     asked = requested_amounts_by_dossier(call)
-    places = {row.dossier.pk: {} for row in rows}
+    places = {row.dossier_id: {} for row in rows}
     for order in ORDERS:
         for position, row in enumerate(in_order(rows, order), start=1):
-            places[row.dossier.pk][order] = (position, row.rank is not None)
+            places[row.dossier_id][order] = (position, row.rank is not None)
     RankedDossier.objects.filter(call=call).delete()
     lines = [
         (
             call.pk,
-            row.dossier.pk,
-            *places[row.dossier.pk]["calibrated"],
-            *places[row.dossier.pk]["raw"],
+            row.dossier_id,
+            *places[row.dossier_id]["calibrated"],
+            *places[row.dossier_id]["raw"],
             row.assigned,
             row.totals,
             row.raw_mean,
@@ -110,7 +110,7 @@ def store(call: Call, version: int) -> None:
             row.calibrated,
             row.disagreement,
             row.eliminated_by,
-            asked.get(row.dossier.pk, []),
+            asked.get(row.dossier_id, []),
         )
         for row in rows
     ]
