@@ -193,15 +193,16 @@ def first_views(url: str, session: str, rounds: int = 3) -> dict:
             cursor.execute("SELECT reviews_bump_ranking(%s)", [call.pk])
         calibration_times.append(get(CALIBRATION, session))
         page_times.append(get(url, session))
+    return {**figures(page_times, calibration_times), "queries": None, "status": 200, "informative": True}
+
+
+def figures(page_times: list[float], calibration_times: list[float]) -> dict:
     return {
-        "n": rounds,
+        "n": len(page_times),
         "p95_ms": p95(page_times),
         "median_ms": statistics.median(page_times),
         "calibration_p95_ms": p95(calibration_times),
         "ratio": p95(page_times) / p95(calibration_times),
-        "queries": None,
-        "status": 200,
-        "informative": True,
     }
 
 
@@ -265,11 +266,7 @@ def measure_size(size: int, requests: int, only: list[str] | None = None) -> dic
                     break
             print(f"  {size:,}: {name}: {len(page_times)} requests, p95 {p95(page_times):.0f} ms", file=sys.stderr)
             pages[name] = {
-                "n": len(page_times),
-                "p95_ms": p95(page_times),
-                "median_ms": statistics.median(page_times),
-                "calibration_p95_ms": p95(calibration_times),
-                "ratio": p95(page_times) / p95(calibration_times),
+                **figures(page_times, calibration_times),
                 "queries": queries[name][1],
                 "status": queries[name][0],
             }

@@ -29,7 +29,6 @@ from .models import RankedDossier, RankingSnapshot
 from .ranking import Ranking, filtered, in_order, rank_call
 
 RANKING_LOCK = 2013_0008  # pg_advisory_xact_lock namespace of the ranking computations (with the call id)
-ORDERS = ("calibrated", "raw")
 
 
 # Bumped when the stored lines gain or change a column, so lines stored before are computed again.
@@ -89,11 +88,12 @@ def refresh_stale() -> int:
 
 def store(call: Call, version: int) -> None:
     """Compute the ranking and replace the stored lines of the call (inside the caller's transaction)."""
-    rows = rank_call(call, with_dossiers=False).rows
+    rows = rank_call(call, with_dossiers=False).rows  # already in the calibrated order, ranked
     asked = requested_amounts_by_dossier(call)
     places = {row.dossier_id: {} for row in rows}
-    for order in ORDERS:
-        for position, row in enumerate(in_order(rows, order), start=1):
+    # The calibrated places are read before the raw sort gives the rows their raw ranks.
+    for order, ordered in (("calibrated", rows), ("raw", None)):
+        for position, row in enumerate(ordered or in_order(rows, order), start=1):
             places[row.dossier_id][order] = (position, row.rank is not None)
     RankedDossier.objects.filter(call=call).delete()
     lines = [
