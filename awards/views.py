@@ -8,7 +8,7 @@ import io
 import secrets
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -134,12 +134,11 @@ def _sort_key(text: str) -> str:
 
 @dataclass
 class Line:
-    """One line of the console. Amounts are kept as numbers and formatted when shown: most lines
-    of a large call stay behind "Afficher tous les dossiers"."""
+    """One line of the console. Amounts are read from the candidate and formatted when shown: most
+    lines of a large call stay behind "Afficher tous les dossiers"."""
 
     row: RankRow | None = None
     candidate: Candidate | None = None
-    asked: list[int] = field(default_factory=list)
     running_total: int | None = None
     score: float | None = None
     selected: bool = False
@@ -152,7 +151,7 @@ class Line:
 
     @property
     def amounts(self) -> list[str]:
-        return [format_euros(amount) for amount in self.asked]
+        return [format_euros(amount) for amount in self.candidate.requested_by_year] if self.candidate else []
 
     @property
     def requested(self) -> str:
@@ -242,10 +241,9 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
     )
     score_name = "raw_mean" if form.score == "raw" else "calibrated"
     candidates = []
-    amounts = {}
     for position, row in enumerate(ranking.rows):
         dossier = row.dossier
-        amounts[dossier.pk] = _requested(dossier, call.funding_years, row.requested)
+        asked = _requested(dossier, call.funding_years, row.requested)
         score = getattr(row, score_name)
         candidates.append(
             Candidate(
@@ -253,8 +251,8 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
                 # Calibration can push a severe reviewer's low score a little below zero; the
                 # programme needs non-negative scores, and such a dossier is far from the cut.
                 score=None if score is None else max(0.0, score),
-                requested=sum(amounts[dossier.pk]),
-                requested_by_year=tuple(amounts[dossier.pk]),
+                requested=sum(asked),
+                requested_by_year=tuple(asked),
                 region=region_labels.get(dossier.consortium.region, dossier.consortium.region),
                 territory_priority=priority_labels.get(
                     dossier.consortium.territory_priority, dossier.consortium.territory_priority
@@ -289,7 +287,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
             ties = ties_at_cut(candidates, proposal, near=form.near)
 
     by_id = {candidate.id: candidate for candidate in candidates}
-    lines = _lines(call, ranking, candidates, amounts, proposal, costs, locked_in, locked_out, score_name)
+    lines = _lines(call, ranking, candidates, proposal, costs, locked_in, locked_out, score_name)
     shown, hidden, show_all_url = _shown_lines(request, lines)
     if accept_form is None and proposal is not None and proposal.is_optimal and proposal.selected:
         accept_form = AcceptSelectionForm(initial={"selected": ",".join(str(pk) for pk in proposal.selected)})
@@ -315,7 +313,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
     }
 
 
-def _lines(call, ranking, candidates, amounts, proposal, costs, locked_in, locked_out, score_name) -> list[Line]:
+def _lines(call, ranking, candidates, proposal, costs, locked_in, locked_out, score_name) -> list[Line]:
     """The ranking in rank order with the running total, and a marker row where the envelope
     and where the target number of laureates are reached (counting dossiers that can be selected)."""
     selected = set(proposal.selected) if proposal else set()
@@ -341,7 +339,6 @@ def _lines(call, ranking, candidates, amounts, proposal, costs, locked_in, locke
             Line(
                 row=row,
                 candidate=candidate,
-                asked=amounts[candidate.id],
                 running_total=cumulative if eligible else None,
                 score=getattr(row, score_name),
                 selected=candidate.id in selected,
