@@ -1,13 +1,50 @@
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import User
+
+
+class NarrowedChangeList(ChangeList):
+    """Django's changelist, lighter per row: the page's rows load only the columns the list reads
+    (`list_loaded_fields` of the model admin), and each row's change link is the page's one
+    reversed URL with the row's id in it, not a reverse() per row."""
+
+    _PK_PLACEHOLDER = "0"
+
+    def get_results(self, request):
+        fields = getattr(self.model_admin, "list_loaded_fields", None)
+        if fields:
+            # The rows only: the count, the filters and the actions' querysets are not narrowed.
+            self.queryset = self.queryset.only(*fields)
+        super().get_results(request)
+
+    @cached_property
+    def _change_url_parts(self) -> tuple[str, str]:
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=(self._PK_PLACEHOLDER,),
+            current_app=self.model_admin.admin_site.name,
+        )
+        prefix, _placeholder, suffix = url.rpartition(f"/{self._PK_PLACEHOLDER}/")
+        return f"{prefix}/", f"/{suffix}"
+
+    def url_for_result(self, result):
+        pk = getattr(result, self.pk_attname)
+        if not isinstance(pk, int):  # a text key goes through admin quoting and URL escaping
+            return super().url_for_result(result)
+        prefix, suffix = self._change_url_parts
+        return f"{prefix}{pk}{suffix}"
 
 
 class NarrowedHistoryAdmin(SimpleHistoryAdmin):
@@ -35,18 +72,27 @@ class NarrowedHistoryAdmin(SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
 
+    # Only the rows of a changelist page: None loads every column (see NarrowedChangeList).
+    list_loaded_fields: list[str] | None = None
+
     def revert_disabled(self, request, obj=None):
         return True  # hides the revert button: history_form_view refuses to restore
+
+    def get_changelist(self, request, **kwargs):
+        return NarrowedChangeList
+
+    def get_empty_value_display(self):
+        # Asked once per cell: Django marks the same "-" safe again each time (through keep_lazy).
+        value = getattr(self, "empty_value_display", None) or self.admin_site.empty_value_display
+        return value if isinstance(value, SafeString) else mark_safe(value)
 
     def action_checkbox(self, obj):
         """Django's row checkbox, the same markup written at once: Django renders it through a
         form widget and the template renderer for every row, a fifth of a 100-row list's time."""
-        label = format_html(_("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            label,
+        label = gettext("Select this object for an action - {}").format(escape(str(obj)))
+        return mark_safe(
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{escape(obj.pk)}" '
+            f'class="action-select" aria-label="{label}">'
         )
 
 
