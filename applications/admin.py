@@ -112,6 +112,19 @@ class DossierAdmin(NarrowedHistoryAdmin):
     list_display = ["__str__", "consortium", "call", "status", "submitted_at", "deadline_display"]
     list_filter = ["call", "status", "consortium__region", "consortium__territory_priority", "consortium__maturity"]
     list_select_related = ["consortium", "call", "current_submission"]
+    # What the columns read: not the call's description nor the consortium's other fields, 50 times.
+    list_loaded_fields = [
+        "reference",
+        "status",
+        "deadline_override",
+        "consortium",
+        "call",
+        "current_submission",
+        "consortium__name",
+        "call__title",
+        "call__closes_at",
+        "current_submission__submitted_at",
+    ]
     # Newest calls first, served by the unique index on (call, number): the model's ordering goes
     # through the call's closing date, which makes PostgreSQL sort every dossier on every page.
     ordering = ["-call_id", "number", "pk"]

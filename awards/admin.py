@@ -235,6 +235,17 @@ class AwardAdmin(NarrowedHistoryAdmin):
     list_display = ["dossier", "pole", "call", "total_display", "payable_tranches"]
     list_filter = ["call"]
     list_select_related = ["decision__dossier__consortium", "call"]
+    # What the columns read: not the decision's rationale nor the call's description, 50 times.
+    list_loaded_fields = [
+        "decision",
+        "call",
+        "total",
+        "call__title",
+        "decision__dossier",
+        "decision__dossier__reference",
+        "decision__dossier__consortium",
+        "decision__dossier__consortium__name",
+    ]
     search_fields = ["decision__dossier__reference", "decision__dossier__consortium__name"]
     fields = ["decision", "call", "amounts_display", "total_display"]
     readonly_fields = fields

@@ -339,6 +339,22 @@ class ReviewAdmin(NarrowedHistoryAdmin):
     list_display = ["assignment", "status", "weighted_total", "recommendation", "submitted_at"]
     list_filter = ["status", "recommendation", "assignment__dossier__call"]
     list_select_related = ["assignment__dossier__consortium", "assignment__reviewer"]
+    # What the columns read (the assignment's name is its dossier's and its reviewer's), not the comments.
+    list_loaded_fields = [
+        "assignment",
+        "status",
+        "weighted_total",
+        "recommendation",
+        "submitted_at",
+        "assignment__dossier",
+        "assignment__dossier__reference",
+        "assignment__dossier__consortium",
+        "assignment__dossier__consortium__name",
+        "assignment__reviewer",
+        "assignment__reviewer__first_name",
+        "assignment__reviewer__last_name",
+        "assignment__reviewer__email",
+    ]
     search_fields = ["assignment__dossier__reference", "assignment__reviewer__email"]
     readonly_fields = ["assignment", "status", "recommendation", "overall_comment", "weighted_total", "submitted_at"]
     inlines = [ScoreInline]

@@ -1,0 +1,62 @@
+"""The admin changelists of NarrowedHistoryAdmin: rows load only the columns they show and build
+their change links from one reversed URL; what staff read, follow and select is unchanged."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Dossier
+from applications.tests.factories import DossierFactory
+from awards.tests.factories import laureate, submitted_with_request
+from conftest import sign_in
+from reviews.models import Review
+from reviews.tests.factories import ReviewerFactory, assignment, submitted_dossier
+
+
+def row_of(response, change_url: str) -> str:
+    """The <tr> of the row whose first column links to `change_url`."""
+    html = response.content.decode()
+    link = html.index(f'<a href="{change_url}">')
+    return html[html.rindex("<tr", 0, link) : html.index("</tr>", link)]
+
+
+def test_dossier_rows_link_to_their_change_page_and_show_their_columns(client, program_staff):
+    dossier = submitted_dossier(reference="PTCE-T-0042", consortium__name="Pôle <Sud>")
+    draft = DossierFactory(call=dossier.call, consortium__name="Pôle Nord", status=Dossier.Status.DRAFT)
+    sign_in(client, program_staff)
+
+    response = client.get(reverse("admin:applications_dossier_changelist"))
+
+    assert response.status_code == 200
+    row = row_of(response, reverse("admin:applications_dossier_change", args=[dossier.pk]))
+    assert (
+        f'<input type="checkbox" name="_selected_action" value="{dossier.pk}" class="action-select" '
+        'aria-label="Choisir cet objet pour une action - PTCE-T-0042">'
+    ) in row
+    assert "Pôle &lt;Sud&gt;" in row
+    assert dossier.call.title in row
+    assert timezone.localtime(dossier.deadline).strftime("%d/%m/%Y %H:%M") in row
+    draft_row = row_of(response, reverse("admin:applications_dossier_change", args=[draft.pk]))
+    assert "Pôle Nord (brouillon)" in draft_row
+
+
+def test_review_rows_name_their_dossier_and_reviewer(client, program_staff):
+    reviewer = ReviewerFactory(first_name="Camille", last_name="Durand")
+    review = Review.objects.create(assignment=assignment(reviewer=reviewer, dossier=submitted_dossier()))
+    sign_in(client, program_staff)
+
+    response = client.get(reverse("admin:reviews_review_changelist"))
+
+    row = row_of(response, reverse("admin:reviews_review_change", args=[review.pk]))
+    assert "PTCE-T-0001 — Camille Durand" in row
+
+
+def test_award_rows_name_their_dossier_and_pole(client, program_staff):
+    decision = laureate(submitted_with_request(consortium__name="Pôle Est"), program_staff)
+    sign_in(client, program_staff)
+
+    response = client.get(reverse("admin:awards_award_changelist"))
+
+    row = row_of(response, reverse("admin:awards_award_change", args=[decision.award.pk]))
+    assert decision.dossier.reference in row
+    assert "Pôle Est" in row
+    assert decision.dossier.call.title in row
