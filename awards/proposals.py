@@ -1,17 +1,18 @@
-"""The selection console's exact proposal, cached by its inputs; large calls are solved by a worker.
+"""The selection console's exact proposal, cached under a key that names its inputs; large calls
+are solved by a worker.
 
-The cache key is a digest of everything `propose()` reads (the candidates, in rank order, and the
-constraints), so a new review, another amount or a lock gives another key: a cached proposal is
+The caller's key must change whenever what `propose()` reads would (the console's names the
+ranking stamp, the call's budget and the constraints: awards.console), so a cached proposal is
 never stale, at worst unused. Up to `SOLVE_IN_REQUEST_UP_TO` candidates the programme is solved in
 the request (a few seconds at most); above, a job through the outbox solves it while the page says
-so and reloads itself, so a 10,000-dossier call never holds a web worker past its time-out.
+so and reloads itself, so a 10,000-dossier call never holds a web worker past its time-out. The
+candidates are read only when the proposal has to be solved.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.core.cache import cache
 
@@ -32,24 +33,20 @@ class Outcome:
     pending: bool = False
 
 
-def cache_key(candidates: Sequence[Candidate], constraints: Constraints) -> str:
-    state = dataclasses.asdict(constraints)
-    state["locked_in"], state["locked_out"] = sorted(constraints.locked_in), sorted(constraints.locked_out)
-    digest = hashlib.sha256(repr((tuple(candidates), sorted(state.items()))).encode()).hexdigest()
-    return f"awards:proposal:{digest}"
-
-
-def exact_proposal(candidates: Sequence[Candidate], constraints: Constraints) -> Outcome:
-    key = cache_key(candidates, constraints)
+def exact_proposal(
+    key: str, constraints: Constraints, candidates: Callable[[], Sequence[Candidate]], *, size: int
+) -> Outcome:
+    """The proposal cached under `key`; else solved now from `candidates()` (`size` of them), or
+    by a worker for a large call (pending meanwhile)."""
     outcome = cache.get(key)
     if outcome is not None:
         return outcome
-    if len(candidates) <= SOLVE_IN_REQUEST_UP_TO:
-        outcome = _solve(candidates, constraints)
+    if size <= SOLVE_IN_REQUEST_UP_TO:
+        outcome = _solve(candidates(), constraints)
         cache.set(key, outcome, KEEP_FOR)
         return outcome
     if cache.add(f"{key}:computing", True, COMPUTING_FOR):
-        cache.set(f"{key}:inputs", (list(candidates), constraints), COMPUTING_FOR)
+        cache.set(f"{key}:inputs", (list(candidates()), constraints), COMPUTING_FOR)
         enqueue("awards.tasks.propose_selection_task", cache_key=key)
     return Outcome(pending=True)
 

@@ -7,7 +7,6 @@ import csv
 import io
 import secrets
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -33,22 +32,19 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.decorators import program_staff_required
 from applications.access import dossier_for
 from applications.downloads import private_download
-from applications.models import Call, Dossier, Membership, Organisation, Region, TerritoryPriority
+from applications.models import Call, Dossier, Membership, Organisation, TerritoryPriority
 from applications.sections import format_euros
 from applications.services import requested_amounts
 from applications.uploads import SizeLimitUploadHandler
-from reviews.ranking import Ranking, RankRow, rank_call
-from reviews.ranking_store import stored_ranking
+from reviews.ranking import EXPLANATION, Ranking, rank_call
 
 from . import exports, services
+from .console import Analysis, Console, amounts_for_years, sort_key
 from .forms import AcceptSelectionForm, ReportUploadForm, SelectionForm, parse_ids
 from .models import ActivityReport, Award, Decision, DecisionLetter
-from .proposals import exact_proposal
+from .proposals import Outcome
 from .selection import (
-    Candidate,
     Proposal,
-    marginal_costs,
-    ties_at_cut,
     verifiable_draw,
     verify_draw,
 )
@@ -64,7 +60,6 @@ TIE_BREAK = (
     "note brute moyenne, puis le dépôt le plus ancien, puis le numéro de dossier ; parmi les sélections qui "
     "obtiennent le même total de points, la proposition retient celle que ce classement préfère."
 )
-NEXT_IN_LINE = 10
 # One MILP re-solve per dossier: about 2 s for 200 dossiers, minutes for 1,000 (measured), so
 # larger calls ask for them explicitly.
 COSTS_BY_DEFAULT_UP_TO = 250
@@ -80,10 +75,8 @@ def _ranking(call: Call, order: str) -> Ranking:
     return ranking
 
 
-def _requested(dossier: Dossier, years: int, asked: list[int] | None = None) -> list[int]:
-    asked = requested_amounts(dossier) if asked is None else asked
-    amounts = [int(amount) for amount in asked][:years]
-    return amounts + [0] * (years - len(amounts))
+def _requested(dossier: Dossier, years: int) -> list[int]:
+    return amounts_for_years(requested_amounts(dossier), years)
 
 
 def _facts(dossier: Dossier, leads: dict[int, Organisation]) -> dict:
@@ -125,62 +118,7 @@ def _leads(dossiers: list[Dossier]) -> dict[int, Organisation]:
     return {org.consortium_id: org for org in Organisation.objects.filter(consortium_id__in=missing, is_lead=True)}
 
 
-def _sort_key(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
-
-
 # --- Selection console ---
-
-
-@dataclass
-class Line:
-    """One line of the console. Amounts are read from the candidate and formatted when shown: most
-    lines of a large call stay behind "Afficher tous les dossiers"."""
-
-    row: RankRow | None = None
-    candidate: Candidate | None = None
-    running_total: int | None = None
-    score: float | None = None
-    selected: bool = False
-    greedy: bool = False
-    locked_in: bool = False
-    locked_out: bool = False
-    cost: float | None = None
-    has_cost: bool = False
-    marker: str = ""
-
-    @property
-    def amounts(self) -> list[str]:
-        return [format_euros(amount) for amount in self.candidate.requested_by_year] if self.candidate else []
-
-    @property
-    def requested(self) -> str:
-        return format_euros(self.candidate.requested) if self.candidate else ""
-
-    @property
-    def cumulative(self) -> str:
-        return "" if self.running_total is None else format_euros(self.running_total)
-
-    @property
-    def matters(self) -> bool:
-        """A line staff must see: a marker, or a dossier proposed, retained, locked or costed."""
-        return bool(self.marker or self.selected or self.greedy or self.locked_in or self.locked_out or self.has_cost)
-
-
-# Below the last line that matters, this many more dossiers are shown; the rest behind a link.
-LINES_AFTER_THE_LAST_THAT_MATTERS = 50
-
-
-def _shown_lines(request, lines: list[Line]) -> tuple[list[Line], int, str]:
-    """(lines to show, how many are hidden, the link that shows them all). A call of thousands of
-    dossiers would otherwise send megabytes of rows nobody reads, all below the cut."""
-    if request.GET.get("tout"):
-        return lines, 0, ""
-    last = max((index for index, line in enumerate(lines) if line.matters), default=-1)
-    shown = lines[: last + 1 + LINES_AFTER_THE_LAST_THAT_MATTERS]
-    query = request.GET.copy()
-    query["tout"] = "1"
-    return shown, len(lines) - len(shown), f"?{query.urlencode()}"
 
 
 @program_staff_required
@@ -229,135 +167,72 @@ def _selection_url(call: Call, request) -> str:
 
 def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | None) -> dict:
     order = request.GET.get("ordre") if request.GET.get("ordre") in ("raw", "calibrated") else "calibrated"
-    # The stored ranking (reviews.ranking_store): its lines carry the amounts asked.
-    ranking = stored_ranking(call, order)
-    region_labels, priority_labels = dict(Region.choices), dict(TerritoryPriority.choices)
-    regions = sorted(
-        {(code, region_labels.get(code, code)) for code in {row.dossier.consortium.region for row in ranking.rows}},
-        key=lambda pair: _sort_key(pair[1]),
-    )
+    # What the console computes over the whole call is cached per ranking stamp (awards.console):
+    # a request reads the stamp, the cache and one page of stored lines.
+    console = Console(call, order)
+    # The page number alone leaves the parameters at their defaults.
+    query = request.GET.copy()
+    query.pop("page", None)
+    page_query = query.urlencode()
     form = SelectionForm(
-        request.GET or None, call=call, regions=regions, costs_by_default=len(ranking.rows) <= COSTS_BY_DEFAULT_UP_TO
+        query or None,
+        call=call,
+        regions=console.layout.regions,
+        costs_by_default=console.layout.count <= COSTS_BY_DEFAULT_UP_TO,
     )
-    score_name = "raw_mean" if form.score == "raw" else "calibrated"
-    candidates = []
-    for position, row in enumerate(ranking.rows):
-        dossier = row.dossier
-        asked = _requested(dossier, call.funding_years, row.requested)
-        score = getattr(row, score_name)
-        candidates.append(
-            Candidate(
-                id=dossier.pk,
-                # Calibration can push a severe reviewer's low score a little below zero; the
-                # programme needs non-negative scores, and such a dossier is far from the cut.
-                score=None if score is None else max(0.0, score),
-                requested=sum(asked),
-                requested_by_year=tuple(asked),
-                region=region_labels.get(dossier.consortium.region, dossier.consortium.region),
-                territory_priority=priority_labels.get(
-                    dossier.consortium.territory_priority, dossier.consortium.territory_priority
-                ),
-                eliminated=bool(row.eliminated_by),
-                rank_key=(position,),
-                reference=dossier.reference,
-            )
-        )
-    known = {candidate.id for candidate in candidates}
-    locked_in = set(parse_ids(request.GET.getlist("imposer"))) & known
-    locked_out = set(parse_ids(request.GET.getlist("exclure"))) & known
+    score = "raw_mean" if form.score == "raw" else "calibrated"
+    locked_in = console.known(parse_ids(request.GET.getlist("imposer")))
+    locked_out = console.known(parse_ids(request.GET.getlist("exclure")))
 
-    proposal: Proposal | None = None
-    error = ""
-    pending = False
-    costs: dict[int, float | None] = {}
-    ties: list[list[int]] = []
+    outcome = Outcome()
+    analysis = Analysis(costs={}, ties=[])
     if not form.is_bound or form.is_valid():
         constraints = form.constraints(locked_in=locked_in, locked_out=locked_out)
-        outcome = exact_proposal(candidates, constraints)
-        proposal, error, pending = outcome.proposal, outcome.error, outcome.pending
-        if proposal is not None and proposal.is_optimal:
-            chosen = set(proposal.selected)
-            next_ids = [
-                c.id
-                for c in candidates
-                if c.id not in chosen and not c.eliminated and c.score is not None and c.id not in locked_out
-            ][:NEXT_IN_LINE]
-            if form.with_costs:
-                costs = marginal_costs(candidates, constraints, proposal, ids=[*proposal.selected, *next_ids])
-            ties = ties_at_cut(candidates, proposal, near=form.near)
+        outcome = console.outcome(score, constraints)
+        if outcome.proposal is not None and outcome.proposal.is_optimal:
+            analysis = console.analysis(score, constraints, outcome.proposal, costs=form.with_costs, near=form.near)
+    proposal = outcome.proposal
 
-    by_id = {candidate.id: candidate for candidate in candidates}
-    lines = _lines(call, ranking, candidates, proposal, costs, locked_in, locked_out, score_name)
-    shown, hidden, show_all_url = _shown_lines(request, lines)
+    page, lines = console.page(
+        request.GET.get("page"),
+        score=score,
+        proposal=proposal,
+        costs=analysis.costs,
+        locked_in=locked_in,
+        locked_out=locked_out,
+    )
+    shown = {line.candidate.id for line in lines if line.candidate}
     if accept_form is None and proposal is not None and proposal.is_optimal and proposal.selected:
         accept_form = AcceptSelectionForm(initial={"selected": ",".join(str(pk) for pk in proposal.selected)})
     return {
         "call": call,
-        "ranking": ranking,
+        "order": console.order,
+        "explanation": EXPLANATION,
+        "dossier_count": console.layout.count,
         "form": form,
-        "lines": shown,
-        "hidden_lines": hidden,
-        "show_all_url": show_all_url,
-        "column_count": 13 + call.funding_years,
+        "page": page,
+        "lines": lines,
+        "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "page_query": page_query,
+        # The parameters form is rendered from the query and the call only: its HTML is cached.
+        "form_key": f"{console.key}:{page_query}",
+        "marker_pages": console.marker_pages(),
+        # The "Imposer" and "Exclure" boxes of the other pages' lines go with the form, hidden.
+        "locked_elsewhere": [("imposer", pk) for pk in sorted(locked_in - shown)]
+        + [("exclure", pk) for pk in sorted(locked_out - shown)],
+        "column_count": console.columns,
         "years": call.funding_year_list,
         "proposal": proposal,
         "proposal_view": _proposal_view(call, proposal) if proposal else None,
-        "error": error,
-        "pending": pending,
-        "ties": [[by_id[pk] for pk in group] for group in ties],
+        "error": outcome.error,
+        "pending": outcome.pending,
+        "ties": analysis.ties,
         "tie_break": TIE_BREAK,
         "accept_form": accept_form,
         "published": bool(call.results_published_at),
-        "draw": _draw_view(request, call, by_id),
+        "draw": _draw_view(request, call),
         "query": request.GET.urlencode(),
     }
-
-
-def _lines(call, ranking, candidates, proposal, costs, locked_in, locked_out, score_name) -> list[Line]:
-    """The ranking in rank order with the running total, and a marker row where the envelope
-    and where the target number of laureates are reached (counting dossiers that can be selected)."""
-    selected = set(proposal.selected) if proposal else set()
-    greedy = set(proposal.greedy) if proposal else set()
-    lines = []
-    cumulative = 0
-    counted = 0
-    envelope_marked = target_marked = False
-    for row, candidate in zip(ranking.rows, candidates, strict=True):
-        eligible = row.rank is not None
-        if eligible and not envelope_marked and cumulative + candidate.requested > call.envelope:
-            lines.append(
-                Line(
-                    marker=f"Enveloppe atteinte : les dossiers ci-dessus demandent {format_euros(cumulative)} "
-                    f"pour une enveloppe de {format_euros(call.envelope)} ; le suivant la dépasserait."
-                )
-            )
-            envelope_marked = True
-        if eligible:
-            cumulative += candidate.requested
-            counted += 1
-        lines.append(
-            Line(
-                row=row,
-                candidate=candidate,
-                running_total=cumulative if eligible else None,
-                score=getattr(row, score_name),
-                selected=candidate.id in selected,
-                greedy=candidate.id in greedy,
-                locked_in=candidate.id in locked_in,
-                locked_out=candidate.id in locked_out,
-                cost=costs.get(candidate.id),
-                has_cost=candidate.id in costs,
-            )
-        )
-        if eligible and not target_marked and counted == call.target_laureates:
-            lines.append(
-                Line(
-                    marker=f"Nombre de lauréats visé atteint ({call.target_laureates}) : "
-                    f"{format_euros(cumulative)} demandés par les dossiers ci-dessus."
-                )
-            )
-            target_marked = True
-    return lines
 
 
 def _proposal_view(call: Call, proposal: Proposal) -> dict:
@@ -403,13 +278,14 @@ def _draw(request, call: Call, action: str) -> None:
     messages.success(request, "Tirage effectué : la graine est révélée, chacun peut vérifier l'ordre obtenu.")
 
 
-def _draw_view(request, call: Call, by_id: dict[int, Candidate]) -> dict | None:
+def _draw_view(request, call: Call) -> dict | None:
     state = request.session.get(_draw_key(call))
     if not state:
         return None
+    references = dict(Dossier.objects.filter(call=call, pk__in=state["ids"]).values_list("pk", "reference"))
 
     def label(pk):
-        return by_id[pk].reference if pk in by_id else f"n° {pk}"
+        return references.get(pk) or f"n° {pk}"
 
     view = {
         "ids": ",".join(str(pk) for pk in state["ids"]),
@@ -654,7 +530,7 @@ def _public_laureates(call: Call) -> list[dict]:
                 "amounts": amounts,
             }
         )
-    return sorted(result, key=lambda item: (_sort_key(item["pole"]), item["numero"]))
+    return sorted(result, key=lambda item: (sort_key(item["pole"]), item["numero"]))
 
 
 @require_safe

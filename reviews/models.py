@@ -250,6 +250,9 @@ class RankingStamp(models.Model):
     call_id = models.BigIntegerField(primary_key=True)  # not a foreign key: bumped even while a call is deleted
     version = models.BigIntegerField(default=0)
     txid = models.BigIntegerField(default=0)  # the last transaction that bumped it (one bump each)
+    # Bumped (migration 0006) when a pole of the call is renamed or changes region or territorial
+    # priority: the ranking does not move, but what the selection console caches shows them.
+    labels = models.BigIntegerField(default=0, db_default=0)  # the triggers insert rows without it
 
     class Meta:
         verbose_name = "version du classement"

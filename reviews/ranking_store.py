@@ -49,34 +49,44 @@ def settings_key() -> str:
     )
 
 
-def _state(call: Call) -> tuple[int, bool]:
-    """The call's stamp version and whether the stored lines are those of it, in one statement
-    (one snapshot of the database)."""
+def _state(call: Call) -> tuple[int, int, bool]:
+    """The call's stamp (version and labels) and whether the stored lines are those of its version,
+    in one statement (one snapshot of the database)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT stamp.version, EXISTS (SELECT 1 FROM reviews_rankingsnapshot snapshot WHERE snapshot.call_id = %s "
-            "AND snapshot.version = stamp.version AND snapshot.settings_key = %s) "
-            "FROM (SELECT COALESCE((SELECT version FROM reviews_rankingstamp WHERE call_id = %s), 0) AS version) stamp",
+            "SELECT stamp.version, stamp.labels, EXISTS (SELECT 1 FROM reviews_rankingsnapshot snapshot "
+            "WHERE snapshot.call_id = %s AND snapshot.version = stamp.version AND snapshot.settings_key = %s) "
+            "FROM (SELECT COALESCE(MAX(version), 0) AS version, COALESCE(MAX(labels), 0) AS labels "
+            "FROM reviews_rankingstamp WHERE call_id = %s) stamp",
             [call.pk, settings_key(), call.pk],
         )
-        version, current = cursor.fetchone()
-    return version, current
+        version, labels, current = cursor.fetchone()
+    return version, labels, current
+
+
+def _fresh(call: Call) -> tuple[bool, str]:
+    version, labels, current = _state(call)
+    if not current:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RANKING_LOCK, call.pk])
+            # Another request may have computed it while this one waited for the lock.
+            version, labels, current = _state(call)
+            if not current:
+                store(call, version)
+    return not current, f"{version}.{labels}.{settings_key()}"
 
 
 def fresh_ranking(call: Call) -> bool:
     """Make sure the stored lines of `call` are those of its current stamp. Return True when they
     had to be computed (one query when they did not)."""
-    if _state(call)[1]:
-        return False
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RANKING_LOCK, call.pk])
-        # Another request may have computed it while this one waited for the lock.
-        version, current = _state(call)
-        if current:
-            return False
-        store(call, version)
-    return True
+    return _fresh(call)[0]
+
+
+def fresh_stamp(call: Call) -> str:
+    """`fresh_ranking`, then what identifies the stored lines and the labels they are shown with:
+    results computed from them may be kept under it (it changes whenever they would)."""
+    return _fresh(call)[1]
 
 
 def refresh_stale() -> int:
@@ -213,10 +223,18 @@ def stored_ranking(call: Call, order: str = "calibrated") -> Ranking:
     (the same attributes, plus the amounts asked; its dossier carries only what a list shows)."""
     order = "raw" if order == "raw" else "calibrated"
     fresh_ranking(call)
+    return Ranking(call=call, rows=stored_lines(call, order), order=order)
+
+
+def stored_lines(call: Call, order: str, start: int = 0, stop: int | None = None) -> list[StoredLine]:
+    """The stored lines of `call` from `start` to `stop` (0-based, `stop` excluded) in `order`,
+    as they are: call `fresh_ranking` first."""
+    order = "raw" if order == "raw" else "calibrated"
     values = (
-        RankedDossier.objects.filter(call=call)
+        RankedDossier.objects.filter(call=call, **{f"position_{order}__gt": start})
         .order_by(f"position_{order}")
         .values_list(
+            f"position_{order}",
             "dossier_id",
             "dossier__reference",
             "dossier__status",
@@ -235,12 +253,13 @@ def stored_ranking(call: Call, order: str = "calibrated") -> Ranking:
             "requested",
         )
     )
-    rows = [
+    if stop is not None:
+        values = values.filter(**{f"position_{order}__lte": stop})
+    return [
         StoredLine(
             DossierLine(pk, reference, status, PoleLine(name, region, priority)),
             position if ranked else None,
             *scores,
         )
-        for position, (pk, reference, status, name, region, priority, ranked, *scores) in enumerate(values, start=1)
+        for position, pk, reference, status, name, region, priority, ranked, *scores in values
     ]
-    return Ranking(call=call, rows=rows, order=order)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from applications.models import Dossier
+from applications.models import Call, Consortium, Dossier
 from applications.tests.factories import CallFactory, ConsortiumFactory, OrganisationFactory
-from awards import proposals, services, views
+from awards import console, proposals, services
 from awards.models import Award, Decision
 from awards.tests.factories import COMMITTEE, bulk_reviewed_call, submitted_with_request
 from conftest import sign_in
@@ -98,21 +98,96 @@ def test_selection_page_shows_the_exact_proposal_and_what_it_gains_over_the_rank
     assert out.pk not in costs
 
 
-def test_rows_far_below_the_cut_are_behind_a_link(client, program_staff, knapsack, monkeypatch):
+def test_the_console_shows_one_page_of_dossiers_and_keeps_the_locks_of_the_other_pages(
+    client, program_staff, knapsack, monkeypatch
+):
     call, first, second, third, out = knapsack
-    monkeypatch.setattr(views, "LINES_AFTER_THE_LAST_THAT_MATTERS", 0)
+    monkeypatch.setattr(console, "LINES_PER_PAGE", 2)
     sign_in(client, program_staff)
     url = reverse("awards:selection", args=[call.slug])
 
-    short = client.get(url, {"ordre": "calibrated"})  # no marginal costs: the eliminated dossier matters not
-    everything = client.get(url + short.context["show_all_url"])
+    # Excluding the third dossier, whose line is on the second page, while reading the first.
+    first_page = client.get(url, {"ordre": "raw", "exclure": third.pk})
+    second_page = client.get(url, {"ordre": "raw", "exclure": third.pk, "page": 2})
 
-    shown = [line.candidate.id for line in short.context["lines"] if line.candidate]
-    assert shown == [first.pk, second.pk, third.pk]
-    assert short.context["hidden_lines"] == 1
-    assert "1 autre dossier plus bas dans le classement, ni proposé ni retenu." in short.content.decode()
-    assert out.pk in [line.candidate.id for line in everything.context["lines"] if line.candidate]
-    assert everything.context["hidden_lines"] == 0
+    def shown(response):
+        return [line.candidate.id if line.candidate else line.landmark for line in response.context["lines"]]
+
+    assert shown(first_page) == [first.pk, "Enveloppe atteinte", second.pk]
+    assert shown(second_page) == [third.pk, "Nombre de lauréats visé atteint", out.pk]
+    page = first_page.content.decode()
+    assert f'<input type="hidden" form="selection-form" name="exclure" value="{third.pk}">' in page
+    assert 'name="page" value="1"' in page
+    assert "Dossiers 1 à 2 sur 4." in page
+    assert f'href="?ordre=raw&amp;exclure={third.pk}&amp;page=2#titre-classement"' in page
+    # The lock holds on every page: the proposal is the first dossier alone.
+    assert first_page.context["proposal"].selected == (first.pk,)
+    assert second_page.context["proposal"].selected == (first.pk,)
+    assert f'name="exclure" value="{third.pk}" id="exclure-{third.pk}" checked' in second_page.content.decode()
+    assert f'name="exclure" value="{third.pk}">' not in second_page.content.decode()  # no hidden copy
+    # The markers say on which page they are.
+    assert first_page.context["marker_pages"] == [("Enveloppe atteinte", 1), ("Nombre de lauréats visé atteint", 2)]
+    assert "Nombre de lauréats visé atteint : page 2</a>" in page
+
+
+def test_the_console_follows_a_score_changed_after_its_results_were_cached(client, program_staff, knapsack):
+    call, first, second, third, _out = knapsack
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+    assert client.get(url, {"ordre": "raw"}).context["proposal"].selected == (second.pk, third.pk)
+
+    # A bulk update, as a data fix would do it: second and third together now score less than first.
+    Review.objects.filter(assignment__dossier=third).update(weighted_total=5)
+
+    again = client.get(url, {"ordre": "raw"})
+    assert again.context["proposal"].selected == (first.pk,)
+    assert [line.score for line in again.context["lines"] if line.candidate][-2:] == [5.0, 95.0]
+
+
+def test_the_console_shows_a_pole_renamed_or_moved_after_its_results_were_cached(client, program_staff, knapsack):
+    call, first, *_ = knapsack
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+    client.get(url, {"ordre": "raw"})
+
+    Consortium.objects.filter(pk=first.consortium_id).update(name="Pôle Alpha renommé", region="BRE")
+
+    page = client.get(url, {"ordre": "raw"})
+    line = next(line for line in page.context["lines"] if line.candidate and line.candidate.id == first.pk)
+    assert line.row.dossier.consortium.name == "Pôle Alpha renommé"
+    assert line.candidate.region == "Bretagne"
+    assert "Minimum — Bretagne" in page.content.decode()
+
+
+def test_the_console_follows_the_envelope_of_the_call(client, program_staff, knapsack):
+    call, first, second, _third, _out = knapsack
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+    client.get(url, {"ordre": "raw"})
+
+    Call.objects.filter(pk=call.pk).update(envelope=350_000)
+
+    page = client.get(url, {"ordre": "raw"})
+    assert page.context["proposal"].selected == (first.pk, second.pk)
+    assert "pour une enveloppe de 350 000 €" in page.content.decode().replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_a_console_page_reads_one_page_of_stored_lines_once_the_call_is_cached(
+    client, program_staff, knapsack, monkeypatch
+):
+    call, *_ = knapsack
+    monkeypatch.setattr(console, "LINES_PER_PAGE", 2)
+    sign_in(client, program_staff)
+    url = reverse("awards:selection", args=[call.slug])
+    client.get(url, {"ordre": "raw", "couts": "on"})
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url, {"ordre": "raw", "couts": "on", "page": 2})
+
+    assert len(page.context["lines"]) == 3
+    reads = [query["sql"] for query in queries.captured_queries if "reviews_rankeddossier" in query["sql"]]
+    assert reads
+    assert all('"position_raw" <= 4' in sql for sql in reads), reads
 
 
 def test_a_large_call_is_solved_by_a_worker_while_the_page_says_so(client, program_staff, knapsack, monkeypatch):
