@@ -25,10 +25,10 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.utils.safestring import mark_safe
 
-from applications.models import Call, Region, TerritoryPriority
+from applications.models import Call, TerritoryPriority
 from applications.sections import format_euros
 from reviews.models import RankedDossier
-from reviews.ranking_store import StoredLine, fresh_stamp, stored_lines
+from reviews.ranking_store import REGION_LABELS, StoredLine, fresh_stamp, stored_lines
 from reviews.templatetags.scores import score as score_text
 
 from .proposals import KEEP_FOR, Outcome, exact_proposal
@@ -38,7 +38,6 @@ from .selection import Candidate, Constraints, Proposal, marginal_costs, ties_at
 LINES_PER_PAGE = 50
 # Marginal costs are computed for the proposed dossiers and this many next in line.
 NEXT_IN_LINE = 10
-REGION_LABELS = dict(Region.choices)
 PRIORITY_LABELS = dict(TerritoryPriority.choices)
 
 
@@ -183,7 +182,7 @@ class Console:
             score=None if value is None else max(0.0, value),
             requested=sum(asked),
             requested_by_year=tuple(asked),
-            region=REGION_LABELS.get(pole.region, pole.region),
+            region=pole.region_label,
             territory_priority=PRIORITY_LABELS.get(pole.territory_priority, pole.territory_priority),
             eliminated=bool(line.eliminated_by),
             rank_key=(index,),

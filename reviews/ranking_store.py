@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from applications.models import Call
+from applications.models import Call, Region
 from applications.services import requested_amounts_by_dossier
 
 from .models import RankedDossier, RankingSnapshot
@@ -30,6 +30,8 @@ from .ranking import Ranking, filtered, in_order, rank_call
 
 RANKING_LOCK = 2013_0008  # pg_advisory_xact_lock namespace of the ranking computations (with the call id)
 
+
+REGION_LABELS = dict(Region.choices)
 
 # Bumped when the stored lines gain or change a column, so lines stored before are computed again.
 LINES_FORMAT = 2
@@ -150,34 +152,48 @@ def store(call: Call, version: int) -> None:
         )
 
 
+LINE_COLUMNS = (
+    "dossier_id",
+    "dossier__reference",
+    "dossier__status",
+    "dossier__consortium__name",
+    "dossier__consortium__region",
+    "dossier__consortium__territory_priority",
+    "assigned",
+    "totals",
+    "raw_mean",
+    "median",
+    "spread",
+    "calibrated",
+    "disagreement",
+    "eliminated_by",
+    "requested",
+)
+
+
 def ranked_dossiers(call: Call, *, order: str = "calibrated", filters: dict | None = None) -> QuerySet:
     """The stored lines of the call in `order`, filtered as `rank_call` filters; call
     `fresh_ranking(call)` first. Each line's rank within the filtered list is its position there
-    when `ranked_<order>` is true (ranked lines come first): see `with_ranks`."""
+    when `ranked_<order>` is true (ranked lines come first): see `with_ranks`. (Counting it joins
+    nothing the filters do not need.)"""
     order = "raw" if order == "raw" else "calibrated"
-    lines = (
-        RankedDossier.objects.filter(call=call)
-        .select_related("dossier__consortium")
-        .only(
-            *(f.name for f in RankedDossier._meta.concrete_fields),
-            "dossier__reference",
-            "dossier__status",
-            "dossier__consortium__name",
-            "dossier__consortium__region",
-        )
-        .order_by(f"position_{order}")
-    )
+    lines = RankedDossier.objects.filter(call=call).order_by(f"position_{order}")
     return filtered(lines, filters or {}, through="dossier__")
 
 
-def with_ranks(lines, *, start: int, order: str) -> list[RankedDossier]:
-    """Give each line of a page its rank in the filtered list: `start` is the position of the
-    page's first line in that list (1-based)."""
+def with_ranks(lines: QuerySet, *, start: int, order: str) -> list[StoredLine]:
+    """A page of `ranked_dossiers` as plain values, each line with its rank in the filtered list:
+    `start` is the position of the page's first line in that list (1-based)."""
     order = "raw" if order == "raw" else "calibrated"
-    lines = list(lines)
-    for offset, line in enumerate(lines):
-        line.rank = start + offset if getattr(line, f"ranked_{order}") else None
-    return lines
+    values = lines.values_list(f"ranked_{order}", *LINE_COLUMNS)
+    return [
+        StoredLine(
+            DossierLine(pk, reference, status, PoleLine(name, region, priority)),
+            position if ranked else None,
+            *scores,
+        )
+        for position, (ranked, pk, reference, status, name, region, priority, *scores) in enumerate(values, start=start)
+    ]
 
 
 @dataclass(slots=True)
@@ -185,6 +201,10 @@ class PoleLine:
     name: str
     region: str
     territory_priority: str
+
+    @property
+    def region_label(self) -> str:
+        return REGION_LABELS.get(self.region, self.region)
 
 
 @dataclass(slots=True)
@@ -230,36 +250,7 @@ def stored_lines(call: Call, order: str, start: int = 0, stop: int | None = None
     """The stored lines of `call` from `start` to `stop` (0-based, `stop` excluded) in `order`,
     as they are: call `fresh_ranking` first."""
     order = "raw" if order == "raw" else "calibrated"
-    values = (
-        RankedDossier.objects.filter(call=call, **{f"position_{order}__gt": start})
-        .order_by(f"position_{order}")
-        .values_list(
-            f"position_{order}",
-            "dossier_id",
-            "dossier__reference",
-            "dossier__status",
-            "dossier__consortium__name",
-            "dossier__consortium__region",
-            "dossier__consortium__territory_priority",
-            f"ranked_{order}",
-            "assigned",
-            "totals",
-            "raw_mean",
-            "median",
-            "spread",
-            "calibrated",
-            "disagreement",
-            "eliminated_by",
-            "requested",
-        )
-    )
+    lines = ranked_dossiers(call, order=order).filter(**{f"position_{order}__gt": start})
     if stop is not None:
-        values = values.filter(**{f"position_{order}__lte": stop})
-    return [
-        StoredLine(
-            DossierLine(pk, reference, status, PoleLine(name, region, priority)),
-            position if ranked else None,
-            *scores,
-        )
-        for position, pk, reference, status, name, region, priority, ranked, *scores in values
-    ]
+        lines = lines.filter(**{f"position_{order}__lte": stop})
+    return with_ranks(lines, start=start + 1, order=order)

@@ -1,11 +1,15 @@
 """Program staff pages for reviewing: automatic assignment, ranking, reviewer progress."""
 
+from html import escape
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import program_staff_required
@@ -18,8 +22,41 @@ from .forms import MessageForm
 from .messages import mark_thread_read, post_message
 from .models import Message
 from .ranking import EXPLANATION, reviewer_progress
+from .templatetags.scores import score
 
 RANKING_PAGE_SIZE = 50
+RANKING_ROW = (
+    '<tr><td>{rank}</td><td><a href="{thread}" title="Questions au pôle">{reference}</a></td><td>{pole}</td>'
+    '<td>{region}</td><td class="text-end">{done} / {assigned}</td><td class="text-end">{totals}</td>'
+    '<td class="text-end">{raw_mean}</td><td class="text-end">{median}</td><td class="text-end">{spread}</td>'
+    '<td class="text-end"><strong>{calibrated}</strong></td><td>{flags}</td></tr>'
+)
+DISAGREEMENT_BADGE = '<span class="badge text-bg-warning">Désaccord entre évaluateurs</span>'
+ELIMINATED_BADGE = '<span class="badge text-bg-danger">Éliminé : {}</span>'
+
+
+def _ranking_row(line: ranking_store.StoredLine) -> str:
+    """One line of the ranking table, written as awards.console writes the console's rows (the
+    template engine spent most of the page's time on its 50 rows). Texts are escaped here."""
+    flags = [DISAGREEMENT_BADGE] if line.disagreement else []
+    flags += [ELIMINATED_BADGE.format(escape(name)) for name in line.eliminated_by]
+    return mark_safe(
+        RANKING_ROW.format(
+            rank="—" if line.rank is None else line.rank,
+            thread=escape(reverse("reviews:staff-thread", args=[line.dossier.pk])),
+            reference=escape(line.dossier.reference),
+            pole=escape(line.dossier.consortium.name),
+            region=escape(line.dossier.consortium.region_label),
+            done=line.done,
+            assigned=line.assigned,
+            totals=" · ".join(score(total) for total in line.totals),
+            raw_mean=score(line.raw_mean),
+            median=score(line.median),
+            spread=score(line.spread),
+            calibrated=score(line.calibrated),
+            flags="".join(flags),
+        )
+    )
 
 
 @program_staff_required
@@ -70,6 +107,7 @@ def ranking_page(request, slug):
             "order": order,
             "explanation": EXPLANATION,
             "page": page,
+            "rows": [_ranking_row(line) for line in page.object_list],
             "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             "page_query": query.urlencode(),
             "filter_fields": [
