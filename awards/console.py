@@ -206,12 +206,14 @@ class Console:
         running: list[int | None] = []
         markers = []
         cumulative = counted = 0
+        envelope_reached = False
         for index, line in enumerate(self.lines):
             if line.rank is None:
                 running.append(None)
                 continue
             asked = sum(amounts_for_years(line.requested, call.funding_years))
-            if not markers and cumulative + asked > call.envelope:
+            if not envelope_reached and cumulative + asked > call.envelope:
+                envelope_reached = True
                 markers.append(
                     Marker(
                         index,

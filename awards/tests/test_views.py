@@ -172,6 +172,19 @@ def test_the_console_follows_the_envelope_of_the_call(client, program_staff, kna
     assert "pour une enveloppe de 350 000 €" in page.content.decode().replace("\u202f", " ").replace("\xa0", " ")
 
 
+def test_the_console_marks_the_envelope_even_when_the_target_number_is_reached_first(
+    client, program_staff, knapsack
+):
+    call, first, second, third, out = knapsack
+    Call.objects.filter(pk=call.pk).update(target_laureates=1)
+    sign_in(client, program_staff)
+
+    page = client.get(reverse("awards:selection", args=[call.slug]), {"ordre": "raw"})
+
+    shown = [line.candidate.id if line.candidate else line.landmark for line in page.context["lines"]]
+    assert shown == [first.pk, "Nombre de lauréats visé atteint", "Enveloppe atteinte", second.pk, third.pk, out.pk]
+
+
 def test_a_console_page_reads_one_page_of_stored_lines_once_the_call_is_cached(
     client, program_staff, knapsack, monkeypatch
 ):
