@@ -172,9 +172,7 @@ def test_the_console_follows_the_envelope_of_the_call(client, program_staff, kna
     assert "pour une enveloppe de 350 000 €" in page.content.decode().replace("\u202f", " ").replace("\xa0", " ")
 
 
-def test_the_console_marks_the_envelope_even_when_the_target_number_is_reached_first(
-    client, program_staff, knapsack
-):
+def test_the_console_marks_the_envelope_even_when_the_target_number_is_reached_first(client, program_staff, knapsack):
     call, first, second, third, out = knapsack
     Call.objects.filter(pk=call.pk).update(target_laureates=1)
     sign_in(client, program_staff)
