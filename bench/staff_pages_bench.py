@@ -1,7 +1,7 @@
 """Staff pages at 2,000 and 10,000 dossiers: ranking, selection console, admin changelists of
 dossiers, reviews and awards, over HTTP against gunicorn, as ratios to the calibration view.
 
-    python -m bench.staff_pages_bench                     # both sizes, 20 requests per page
+    python -m bench.staff_pages_bench                     # both sizes, 40 requests per page
     python -m bench.staff_pages_bench --sizes 2000 --requests 10
 
 Unlike the other benchmarks, the data are kept: generating 10,000 dossiers takes minutes, so each
@@ -319,7 +319,7 @@ def create_database(name: str, *, again: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--pages", nargs="+", help="measure only the pages whose name contains one of these words")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--drop", action="store_true", help="drop the kept databases and stop")
