@@ -336,7 +336,6 @@ class Console:
         ]
         return page, lines
 
-    def marker_pages(self) -> list[tuple[str, int]]:
-        """(landmark, page number) of each marker."""
-        pages = max(1, -(-self.layout.count // LINES_PER_PAGE))
-        return [(m.landmark, min(m.before // LINES_PER_PAGE + 1, pages)) for m in self.layout.markers]
+    def marker_pages(self, paginator: Paginator) -> list[tuple[str, int]]:
+        """(landmark, page number) of each marker, on the pages of `paginator` (that of `page`)."""
+        return [(m.landmark, min(m.before // paginator.per_page + 1, paginator.num_pages)) for m in self.layout.markers]

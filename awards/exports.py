@@ -194,11 +194,9 @@ def _text_cell(sheet, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _number_cell(sheet, value, number_format: str, *, font: Font | None = None) -> WriteOnlyCell:
+def _number_cell(sheet, value, number_format: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = number_format
-    if font is not None:
-        cell.font = font
     return cell
 
 

@@ -181,8 +181,12 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
         costs_by_default=console.layout.count <= COSTS_BY_DEFAULT_UP_TO,
     )
     score = "raw_mean" if form.score == "raw" else "calibrated"
-    locked_in = console.known(parse_ids(request.GET.getlist("imposer")))
-    locked_out = console.known(parse_ids(request.GET.getlist("exclure")))
+    wanted_in, wanted_out = (
+        set(parse_ids(request.GET.getlist("imposer"))),
+        set(parse_ids(request.GET.getlist("exclure"))),
+    )
+    known = console.known(wanted_in | wanted_out)
+    locked_in, locked_out = wanted_in & known, wanted_out & known
 
     outcome = Outcome()
     analysis = Analysis(costs={}, ties=[])
@@ -216,7 +220,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
         "page_query": page_query,
         # The parameters form is rendered from the query and the call only: its HTML is cached.
         "form_key": f"{console.key}:{page_query}",
-        "marker_pages": console.marker_pages(),
+        "marker_pages": console.marker_pages(page.paginator),
         # The "Imposer" and "Exclure" boxes of the other pages' lines go with the form, hidden.
         "locked_elsewhere": [("imposer", pk) for pk in sorted(locked_in - shown)]
         + [("exclure", pk) for pk in sorted(locked_out - shown)],
