@@ -75,6 +75,10 @@ class NarrowedHistoryAdmin(SimpleHistoryAdmin):
     # Only the rows of a changelist page: None loads every column (see NarrowedChangeList).
     list_loaded_fields: list[str] | None = None
 
+    # Django's changelist with its rows written by accounts.admin_rows (same markup, a third of the
+    # time). A model-specific "admin/<app>/<model>/change_list.html" would be bypassed: set it here.
+    change_list_template = "admin/narrowed_change_list.html"
+
     def revert_disabled(self, request, obj=None):
         return True  # hides the revert button: history_form_view refuses to restore
 

@@ -1,0 +1,94 @@
+"""The changelists of NarrowedHistoryAdmin write their rows themselves (accounts.admin_rows): every
+page must be the one Django's own template would have written, byte for byte, whatever the list
+shows, its sorting, filters and search."""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from accounts.admin import NarrowedHistoryAdmin
+from accounts.tests.factories import UserFactory
+from applications.models import Dossier
+from applications.tests.factories import DossierFactory
+from awards.tests.factories import laureate, submitted_with_request
+from conftest import sign_in
+from reviews.models import Conflict, Review
+from reviews.tests.factories import ReviewerFactory, assignment, criteria_for
+
+NARROWED = sorted(
+    (model_admin for model_admin in admin.site._registry.values() if isinstance(model_admin, NarrowedHistoryAdmin)),
+    key=lambda model_admin: model_admin.opts.label,
+)
+# The per-render CSRF mask is the only part of two renders of a page that may differ.
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+@pytest.fixture
+def listed(db, program_staff):
+    """Rows in most lists: a laureate with its award, a draft, a review, a declared conflict."""
+    decision = laureate(submitted_with_request(consortium__name="Pôle <Sud> & fils"), program_staff)
+    DossierFactory(call=decision.dossier.call, consortium__name="Pôle Nord", status=Dossier.Status.DRAFT)
+    criteria_for(decision.dossier.call)
+    reviewer = ReviewerFactory(first_name="Camille", last_name="Durand")
+    Review.objects.create(assignment=assignment(reviewer=reviewer, dossier=decision.dossier))
+    Conflict.objects.create(
+        reviewer=reviewer, dossier=decision.dossier, source=Conflict.Source.choices[0][0], reason="Ancien salarié"
+    )
+    return decision
+
+
+def both_renders(client, monkeypatch, model_admin, query: str) -> tuple[str, str]:
+    url = reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist") + query
+    ours = client.get(url)
+    monkeypatch.setattr(model_admin, "change_list_template", "admin/change_list.html")
+    django = client.get(url)
+    monkeypatch.undo()
+    assert ours.status_code == django.status_code == 200
+    return CSRF.sub("", ours.content.decode()), CSRF.sub("", django.content.decode())
+
+
+def test_every_narrowed_changelist_writes_django_rows(client, monkeypatch, listed):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    sign_in(client, superuser)
+    with_rows = set()
+
+    for model_admin in NARROWED:
+        ours, django = both_renders(client, monkeypatch, model_admin, "")
+        assert ours == django, model_admin.opts.label
+        if 'id="result_list"' in ours:
+            with_rows.add(model_admin.opts.label)
+
+    # The comparison means something only where there are rows to write.
+    assert {
+        "applications.Call",
+        "applications.Consortium",
+        "applications.Dossier",
+        "reviews.Criterion",
+        "reviews.ReviewerProfile",
+        "reviews.Conflict",
+        "reviews.Assignment",
+        "reviews.Review",
+        "awards.Decision",
+        "awards.Award",
+    } <= with_rows
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?o=-3.2",  # sorted on two columns: the headers' sort links and priorities
+        "?call__id__exact={call}&q=P%C3%B4le",  # filtered and searched: links keep the filters
+    ],
+)
+def test_sorted_filtered_and_searched_dossier_lists_are_unchanged(client, monkeypatch, listed, program_staff, query):
+    sign_in(client, program_staff)
+    model_admin = admin.site._registry[Dossier]
+    query = query.format(call=listed.dossier.call_id)
+    ours, django = both_renders(client, monkeypatch, model_admin, query)
+
+    assert ours == django
+    if "q=" in query:
+        assert f"_changelist_filters=call__id__exact%3D{listed.dossier.call_id}%26q%3DP%25C3%25B4le" in ours
+    assert "Pôle &lt;Sud&gt; &amp; fils" in ours
