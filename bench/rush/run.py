@@ -7,7 +7,7 @@
 Each run starts from a fresh copy of the prepared database (`ptce_bench`), an empty Redis database
 10 and an empty media folder; starts gunicorn as the README recommends for this machine
 (`--workers 2*CORES+1`, sync), the two Celery worker groups of the README (pdf: CORES processes,
-prefetch 1; default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py) on the same
+prefetch 1, at nice 19 unless --pdf-nice says otherwise; default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py) on the same
 machine; then stops them all. Locust plays phases at 1x, 2x, 3x... the base rush and stops after
 the first phase with an error, with a saturated server (calibration p95 above SATURATION x the idle
 one) or, without --past-ratio-misses, with a step above the ratio target; or at --max-factor.
@@ -41,6 +41,7 @@ TARGET, HEADROOM_TARGET = 3.0, 3
 SATURATION = 10.0  # calibration p95 under load / idle calibration p95 above which the server is saturated
 CORES = os.cpu_count() or 1
 WEB_WORKERS = 2 * CORES + 1  # README, "Scaling and operations"
+PDF_NICE = 19  # README, "Scaling and operations": renders yield the cores to the web processes
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -247,6 +248,7 @@ def one_run(index: int, args, port: int) -> dict:
         ),
         start(
             [
+                *(["nice", "-n", str(args.pdf_nice)] if args.pdf_nice else []),
                 str(VENV_BIN / "celery"),
                 "-A",
                 "ptce_portal",
@@ -429,6 +431,12 @@ def main() -> None:
         action="store_true",
         help="step up past phases that miss the ratio target; stop only on errors or saturation",
     )
+    parser.add_argument(
+        "--pdf-nice",
+        type=int,
+        default=PDF_NICE,
+        help=f"niceness of the PDF worker processes (default {PDF_NICE}, as the README recommends; 0: same as the web)",
+    )
     parser.add_argument("--summarise", type=Path, help="print the figures of a results.json again, run nothing")
     args = parser.parse_args()
     if args.summarise:
@@ -447,7 +455,8 @@ def main() -> None:
     print(f"machine   : {platform.platform()}, nproc={CORES}, CPU={_cpu_model()}, memory={_memory()}")
     print(f"versions  : {versions()}")
     print(
-        f"stack     : gunicorn --workers {WEB_WORKERS} (sync, 2*CORES+1), celery -Q pdf --concurrency {CORES}, "
+        f"stack     : gunicorn --workers {WEB_WORKERS} (sync, 2*CORES+1), "
+        f"{f'nice -n {args.pdf_nice} ' if args.pdf_nice else ''}celery -Q pdf --concurrency {CORES}, "
         f"celery -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
         "headless: all on the same machine over loopback"
     )
