@@ -70,6 +70,7 @@ ELIMINATED_BADGE = ' <span class="badge text-bg-danger">Éliminé : {}</span>'
 PROPOSED_BADGE = '<span class="badge text-bg-success">Proposé</span>'
 GREEDY_BADGE = '<span class="badge text-bg-secondary">Retenu</span>'
 TONE_ELIMINATED = ' class="text-body-secondary"'
+TIE_ITEM = "<li>{reference} — {score} points{proposed}</li>"
 
 
 @dataclasses.dataclass
@@ -147,6 +148,35 @@ class Layout:
 class Analysis:
     costs: dict[int, float | None]
     ties: list[list[Candidate]]
+
+
+@dataclasses.dataclass(frozen=True)
+class TieGroup:
+    """Dossiers tied or nearly tied across the cut, as the page lists them: at 10,000 dossiers a
+    few hundred, each looked up in a proposal of a thousand ids; written here like the lines."""
+
+    items: str  # the <li> of each dossier, escaped
+    ids: str  # their ids, comma-separated, for the draw's form
+
+    @classmethod
+    def groups(cls, ties: list[list[Candidate]], selected: Iterable[int]) -> list[TieGroup]:
+        chosen = set(selected)
+        return [
+            cls(
+                items=mark_safe(
+                    "".join(
+                        TIE_ITEM.format(
+                            reference=escape(candidate.reference),
+                            score=score_text(candidate.score, 2),
+                            proposed=" (proposé)" if candidate.id in chosen else "",
+                        )
+                        for candidate in group
+                    )
+                ),
+                ids=",".join(str(candidate.id) for candidate in group),
+            )
+            for group in ties
+        ]
 
 
 class Console:

@@ -39,7 +39,7 @@ from applications.uploads import SizeLimitUploadHandler
 from reviews.ranking import EXPLANATION, Ranking, rank_call
 
 from . import exports, services
-from .console import Analysis, Console, amounts_for_years, sort_key
+from .console import Analysis, Console, TieGroup, amounts_for_years, sort_key
 from .forms import AcceptSelectionForm, ReportUploadForm, SelectionForm, parse_ids
 from .models import ActivityReport, Award, Decision, DecisionLetter
 from .proposals import Outcome
@@ -230,7 +230,7 @@ def _selection_context(request, call: Call, accept_form: AcceptSelectionForm | N
         "proposal_view": _proposal_view(call, proposal) if proposal else None,
         "error": outcome.error,
         "pending": outcome.pending,
-        "ties": analysis.ties,
+        "ties": TieGroup.groups(analysis.ties, proposal.selected if proposal else ()),
         "tie_break": TIE_BREAK,
         "accept_form": accept_form,
         "published": bool(call.results_published_at),

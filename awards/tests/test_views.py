@@ -356,15 +356,22 @@ def test_verifiable_draw_shows_the_commitment_before_revealing_the_seed(client, 
 def test_ties_at_the_cut_are_listed_with_the_published_tie_break(client, program_staff, db):
     call = CallFactory(envelope=300_000, target_laureates=1)
     reviewer = ReviewerFactory()
-    reviewed(call, reviewer, 80, (50_000, 50_000, 50_000))
-    reviewed(call, reviewer, 80, (50_000, 50_000, 50_000))
+    tied = [reviewed(call, reviewer, 80, (50_000, 50_000, 50_000)) for _ in range(2)]
     sign_in(client, program_staff)
 
     response = client.get(reverse("awards:selection", args=[call.slug]), {"ordre": "raw"})
 
-    assert len(response.context["ties"]) == 1
-    assert "À note égale, le classement publié départage" in response.content.decode()
-    assert "Préparer un tirage au sort entre ces dossiers" in response.content.decode()
+    html = response.content.decode()
+    (group,) = response.context["ties"]
+    assert "À note égale, le classement publié départage" in html
+    # Both dossiers, each with its note; the one of them the proposal keeps (one laureate) says so.
+    for dossier in tied:
+        assert f"<li>{dossier.reference} — 80,00 points" in html
+    assert html.count(" points (proposé)</li>") == 1
+    # The draw's form carries the group's ids.
+    assert sorted(group.ids.split(",")) == sorted(str(dossier.pk) for dossier in tied)
+    assert f'name="ids" value="{group.ids}"' in html
+    assert "Préparer un tirage au sort entre ces dossiers" in html
 
 
 # --- Decisions page ---
