@@ -9,10 +9,6 @@ from applications.views.dossiers import home
 
 from . import health
 
-admin.site.site_header = "Portail PTCE — administration"
-admin.site.site_title = "Portail PTCE"
-admin.site.index_title = "Tableau de bord"
-
 
 def _signed_in_staff_continue(request, extra_context=None):
     # Reached only by signed-in staff (secure_admin_login sends everyone else to allauth's log-in):
