@@ -13,6 +13,7 @@ Editable lists (`list_editable`) and popups keep Django's own rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class Column:
     boolean: bool = False
     nowrap: bool = False  # fields of these types always get the class, whatever their value
     header: bool = False  # the first linked column is written as a <th>
+    choices: dict | None = None  # a field's choices, looked up as display_for_field does (hashable ones)
 
     def cell(self, obj, writer: RowWriter) -> str:
         try:
@@ -65,6 +67,8 @@ class Column:
         else:
             if isinstance(self.field.remote_field, models.ManyToOneRel):
                 shown = self.empty if value is None else value
+            elif self.choices is not None:
+                shown = self.choices.get(value, self.empty)
             else:
                 shown = display_for_field(value, self.field, self.empty, avoid_link=self.link)
             if self.nowrap:
@@ -114,6 +118,10 @@ class RowWriter:
         if field is not None and not field.auto_created:
             column.field = field
             column.nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
+            if field.flatchoices:
+                # display_for_field builds this dict for every cell; list-like choices stay with it.
+                with contextlib.suppress(TypeError):
+                    column.choices = dict(field.flatchoices)
             return column
         if name == "action_checkbox":
             column.classes = "action-checkbox"
