@@ -269,6 +269,7 @@ def one_run(index: int, args, port: int) -> dict:
         ),
         start(
             [
+                *(["nice", "-n", str(args.default_nice)] if args.default_nice else []),
                 str(VENV_BIN / "celery"),
                 "-A",
                 "ptce_portal",
@@ -437,6 +438,12 @@ def main() -> None:
         default=PDF_NICE,
         help=f"niceness of the PDF worker processes (default {PDF_NICE}, as the README recommends; 0: same as the web)",
     )
+    parser.add_argument(
+        "--default-nice",
+        type=int,
+        default=0,
+        help="niceness of the default and e-mail worker processes (0: as the web)",
+    )
     parser.add_argument("--summarise", type=Path, help="print the figures of a results.json again, run nothing")
     args = parser.parse_args()
     if args.summarise:
@@ -457,7 +464,7 @@ def main() -> None:
     print(
         f"stack     : gunicorn --workers {WEB_WORKERS} (sync, 2*CORES+1), "
         f"{f'nice -n {args.pdf_nice} ' if args.pdf_nice else ''}celery -Q pdf --concurrency {CORES}, "
-        f"celery -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
+        f"{f'nice -n {args.default_nice} ' if args.default_nice else ''}celery -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
         "headless: all on the same machine over loopback"
     )
     print(
