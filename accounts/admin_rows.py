@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +32,18 @@ from django.contrib.admin.utils import (
 )
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
-from django.utils.html import conditional_escape, escape
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 _MISSING = object()
+
+
+def _escaped(value) -> str:
+    """`conditional_escape` without its lazy-string wrapper (a fifth of a cell's time): safe
+    markup as it is, anything else through the same `html.escape` Django's `escape` calls."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 @dataclass
@@ -77,9 +86,9 @@ class Column:
 
     def _wrap(self, classes: str, shown, obj, writer: RowWriter) -> str:
         if not self.link:
-            return f'<td class="{classes}">{conditional_escape(shown)}</td>'
+            return f'<td class="{classes}">{_escaped(shown)}</td>'
         tag = "th" if self.header else "td"
-        return f'<{tag} class="{classes}"><a href="{writer.change_url(obj)}">{conditional_escape(shown)}</a></{tag}>'
+        return f'<{tag} class="{classes}"><a href="{writer.change_url(obj)}">{_escaped(shown)}</a></{tag}>'
 
 
 class RowWriter:
