@@ -8,7 +8,7 @@ not disclosed); a reader trying to change something gets 403.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import F
 from django.http import Http404
 
 from .models import Consortium, Dossier, Membership
@@ -36,24 +36,21 @@ def consortium_for(user, pk: int, *, edit: bool = False, owner: bool = False) ->
 
 def dossier_for(user, pk: int, *, edit: bool = False) -> tuple[Dossier, Membership]:
     """The dossier `pk` and the user's membership of its consortium, in one query (every applicant
-    page and autosave starts here)."""
-    if not user.is_authenticated:
-        raise Http404("Aucun dossier ne correspond.")
-    member = Membership.objects.filter(consortium_id=OuterRef("consortium_id"), user=user).order_by()
+    page and autosave starts here): the membership's columns are read through the join that
+    `visible_to` filters on."""
     # The version that counts is shown on every dossier page (status banner): read with the dossier,
     # without its frozen content (tens of kB of JSON that no applicant page reads from here; the
     # receipt reads its own version).
     dossier = (
-        Dossier.objects.filter(pk=pk)
-        .select_related("call", "consortium", "current_submission")
+        Dossier.objects.visible_to(user)
+        .select_related("current_submission")
         .defer("current_submission__content")
         .annotate(
-            member_id=Subquery(member.values("pk")),
-            member_role=Subquery(member.values("role")),
-            member_since=Subquery(member.values("joined_at")),
+            member_id=F("consortium__memberships__pk"),
+            member_role=F("consortium__memberships__role"),
+            member_since=F("consortium__memberships__joined_at"),
         )
-        .filter(member_id__isnull=False)
-        .order_by()
+        .filter(pk=pk)
         .first()
     )
     if dossier is None:
