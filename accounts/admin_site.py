@@ -42,20 +42,24 @@ class PortalAdminSite(admin.AdminSite):
 
     @staticmethod
     def rights_digest(request, app_label=None) -> str:
-        """A digest of everything the app list depends on (see the module's docstring)."""
-        user = request.user
-        rights = (
-            user.is_active,
-            user.is_staff,
-            user.is_superuser,
-            # An active superuser has every permission: no need to read them all.
-            "all" if user.is_active and user.is_superuser else sorted(user.get_all_permissions()),
-            sorted(getattr(user, "role_names", ())),
-            get_language(),
-            get_script_prefix(),
-            app_label,
-        )
-        return hashlib.sha256(repr(rights).encode()).hexdigest()
+        """A digest of everything the app list depends on (see the module's docstring), worked out
+        once per request: the app list and the sidebar of a page both ask for it."""
+        digests = request.__dict__.setdefault("_admin_rights_digests", {})
+        if app_label not in digests:
+            user = request.user
+            rights = (
+                user.is_active,
+                user.is_staff,
+                user.is_superuser,
+                # An active superuser has every permission: no need to read them all.
+                "all" if user.is_active and user.is_superuser else sorted(user.get_all_permissions()),
+                sorted(getattr(user, "role_names", ())),
+                get_language(),
+                get_script_prefix(),
+                app_label,
+            )
+            digests[app_label] = hashlib.sha256(repr(rights).encode()).hexdigest()
+        return digests[app_label]
 
     def get_app_list(self, request, app_label=None):
         """Django's app list (treat it as read-only: it is shared by the users with these rights)."""
