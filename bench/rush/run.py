@@ -225,6 +225,31 @@ def pdf_backlog(env: dict) -> str:
     return " ".join(out.stdout.split()) or out.stderr.strip()
 
 
+def niced(niceness: int) -> list[str]:
+    """`nice -n N` before a command, or nothing at the web's priority."""
+    return ["nice", "-n", str(niceness)] if niceness else []
+
+
+def celery_worker(queues: str, concurrency: int, name: str, niceness: int, *options: str) -> list[str]:
+    """A Celery worker group of the README's "Scaling and operations"."""
+    return [
+        *niced(niceness),
+        str(VENV_BIN / "celery"),
+        "-A",
+        "ptce_portal",
+        "worker",
+        "-Q",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        *options,
+        "-n",
+        name,
+        "--loglevel",
+        "WARNING",
+    ]
+
+
 def one_run(index: int, args, port: int) -> dict:
     env = server_env(port)
     logs = WORK / f"run-{index}"
@@ -247,42 +272,12 @@ def one_run(index: int, args, port: int) -> dict:
             logs / "gunicorn.log",
         ),
         start(
-            [
-                *(["nice", "-n", str(args.pdf_nice)] if args.pdf_nice else []),
-                str(VENV_BIN / "celery"),
-                "-A",
-                "ptce_portal",
-                "worker",
-                "-Q",
-                "pdf",
-                "--concurrency",
-                str(CORES),
-                "--prefetch-multiplier",
-                "1",
-                "-n",
-                f"pdf-{index}@%h",
-                "--loglevel",
-                "WARNING",
-            ],
+            celery_worker("pdf", CORES, f"pdf-{index}@%h", args.pdf_nice, "--prefetch-multiplier", "1"),
             env,
             logs / "celery-pdf.log",
         ),
         start(
-            [
-                *(["nice", "-n", str(args.default_nice)] if args.default_nice else []),
-                str(VENV_BIN / "celery"),
-                "-A",
-                "ptce_portal",
-                "worker",
-                "-Q",
-                "default,email",
-                "--concurrency",
-                str(2 * CORES),
-                "-n",
-                f"default-{index}@%h",
-                "--loglevel",
-                "WARNING",
-            ],
+            celery_worker("default,email", 2 * CORES, f"default-{index}@%h", args.default_nice),
             env,
             logs / "celery-default.log",
         ),
@@ -463,8 +458,8 @@ def main() -> None:
     print(f"versions  : {versions()}")
     print(
         f"stack     : gunicorn --workers {WEB_WORKERS} (sync, 2*CORES+1), "
-        f"{f'nice -n {args.pdf_nice} ' if args.pdf_nice else ''}celery -Q pdf --concurrency {CORES}, "
-        f"{f'nice -n {args.default_nice} ' if args.default_nice else ''}celery -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
+        f"{shlex.join([*niced(args.pdf_nice), 'celery'])} -Q pdf --concurrency {CORES}, "
+        f"{shlex.join([*niced(args.default_nice), 'celery'])} -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
         "headless: all on the same machine over loopback"
     )
     print(
