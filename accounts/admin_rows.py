@@ -18,6 +18,7 @@ import datetime
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.contrib.admin.templatetags.admin_list import ResultList, _coerce_field_name, result_headers
@@ -103,7 +104,6 @@ class RowWriter:
             column.header = column.link and first
             first = first and not column.link
             self.columns.append(column)
-        self._url_parts: tuple[str, str] | None = None
 
     def _links(self, name, first: bool) -> bool:
         links = self.cl.list_display_links
@@ -159,15 +159,18 @@ class RowWriter:
 
         return model_attr, value_of
 
+    @cached_property
+    def _url_parts(self) -> tuple[str, str]:
+        """The change link around the row's id, the list's filters preserved, escaped."""
+        prefix, suffix = self.cl._change_url_parts
+        sample = add_preserved_filters(
+            {"preserved_filters": self.cl.preserved_filters, "opts": self.cl.opts}, f"{prefix}0{suffix}"
+        )
+        assert sample.startswith(f"{prefix}0/")
+        return escape(prefix), escape(sample[len(prefix) + 1 :])
+
     def change_url(self, obj) -> str:
         """The row's change link with the list's filters preserved, escaped as `format_html` does."""
-        if self._url_parts is None:
-            prefix, suffix = self.cl._change_url_parts
-            sample = add_preserved_filters(
-                {"preserved_filters": self.cl.preserved_filters, "opts": self.cl.opts}, f"{prefix}0{suffix}"
-            )
-            assert sample.startswith(f"{prefix}0/")
-            self._url_parts = (escape(prefix), escape(sample[len(prefix) + 1 :]))
         prefix, suffix = self._url_parts
         pk = obj.pk
         if not isinstance(pk, int):
