@@ -41,7 +41,7 @@ def dossier_for(user, pk: int, *, edit: bool = False) -> tuple[Dossier, Membersh
     # The version that counts is shown on every dossier page (status banner): read with the dossier,
     # without its frozen content (tens of kB of JSON that no applicant page reads from here; the
     # receipt reads its own version).
-    dossier = (
+    rows = (
         Dossier.objects.visible_to(user)
         .select_related("current_submission")
         .defer("current_submission__content")
@@ -51,8 +51,11 @@ def dossier_for(user, pk: int, *, edit: bool = False) -> tuple[Dossier, Membersh
             member_since=F("consortium__memberships__joined_at"),
         )
         .filter(pk=pk)
-        .first()
+        # At most one row: no ORDER BY (`first()` would sort by the model's ordering, a join on the
+        # call and a sort the planner has to cost on every applicant request).
+        .order_by()[:1]
     )
+    dossier = next(iter(rows), None)
     if dossier is None:
         raise Http404("Aucun dossier ne correspond.")
     membership = Membership(
