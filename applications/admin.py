@@ -196,6 +196,7 @@ class DossierAdmin(NarrowedHistoryAdmin):
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["reference", "dossier", "version", "submitted_at", "submitted_by", "pdf_rendered_at"]
+    ordering = ["dossier", "-version"]  # by call and dossier number, as before the model's ordering went by id
     list_select_related = ["dossier__consortium", "submitted_by"]
     search_fields = ["reference", "dossier__consortium__name", "content_sha256"]
     readonly_fields = [
@@ -244,6 +245,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
     list_display = ["original_name", "dossier", "type", "size", "uploaded_at", "removed_at"]
+    ordering = ["dossier", "type__position", "uploaded_at"]  # as SubmissionAdmin
     list_select_related = ["dossier__consortium", "type"]
     search_fields = ["original_name", "sha256", "dossier__reference"]
     readonly_fields = [

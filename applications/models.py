@@ -173,7 +173,10 @@ class AttachmentType(models.Model):
     class Meta:
         verbose_name = "type de pièce jointe"
         verbose_name_plural = "types de pièces jointes"
-        ordering = ["call", "position", "pk"]
+        # The parent's id, not the parent: ordering on a relation sorts by the parent's own ordering,
+        # which joins the parent (and its parent) into every query of one parent's rows. Here and
+        # in the other per-dossier and per-call models.
+        ordering = ["call_id", "position", "pk"]
         constraints = [models.UniqueConstraint(fields=["call", "code"], name="attachment_type_unique_code")]
 
     def __str__(self) -> str:
@@ -513,7 +516,7 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = "pièce jointe"
         verbose_name_plural = "pièces jointes"
-        ordering = ["dossier", "type__position", "uploaded_at"]
+        ordering = ["dossier_id", "type__position", "uploaded_at"]
 
     def __str__(self) -> str:
         return self.original_name
@@ -542,7 +545,7 @@ class Submission(models.Model):
     class Meta:
         verbose_name = "version déposée"
         verbose_name_plural = "versions déposées"
-        ordering = ["dossier", "-version"]
+        ordering = ["dossier_id", "-version"]
         constraints = [models.UniqueConstraint(fields=["dossier", "version"], name="submission_unique_version")]
 
     def __str__(self) -> str:
@@ -572,7 +575,7 @@ class DossierEvent(models.Model):
     class Meta:
         verbose_name = "événement du dossier"
         verbose_name_plural = "événements du dossier"
-        ordering = ["dossier", "at", "pk"]
+        ordering = ["dossier_id", "at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.at:%d/%m/%Y %H:%M}"

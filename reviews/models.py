@@ -34,7 +34,7 @@ class Criterion(models.Model):
     class Meta:
         verbose_name = "critère d'évaluation"
         verbose_name_plural = "critères d'évaluation"
-        ordering = ["call", "position", "pk"]
+        ordering = ["call_id", "position", "pk"]
 
     def __str__(self) -> str:
         return self.name
@@ -232,7 +232,7 @@ class Message(models.Model):
     class Meta:
         verbose_name = "message"
         verbose_name_plural = "messages"
-        ordering = ["dossier", "created_at", "pk"]
+        ordering = ["dossier_id", "created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.dossier} — {self.created_at:%d/%m/%Y %H:%M}"
