@@ -5,7 +5,24 @@ from ..models import AttachmentType, Call
 from ..uploads import ACCEPT_ATTRIBUTE, ACCEPTED_FORMATS, format_size_limit, size_error
 
 
+class _ReadTypes(forms.models.ModelChoiceIterator):
+    """The options from the types the page has already read, when it has (`AttachmentTypeChoiceField.read`):
+    Django's iterator would query them again, through a server-side cursor (three round trips)."""
+
+    def __iter__(self):
+        if self.field.read is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for attachment_type in self.field.read:
+            yield self.choice(attachment_type)
+
+
 class AttachmentTypeChoiceField(forms.ModelChoiceField):
+    iterator = _ReadTypes
+    read: list[AttachmentType] | None = None  # the call's types, in the queryset's order; validation still queries
+
     def label_from_instance(self, obj: AttachmentType) -> str:
         return f"{obj.label} (obligatoire)" if obj.required else obj.label
 
@@ -31,6 +48,10 @@ class AttachmentUploadForm(forms.Form):
             f"Formats acceptés : {ACCEPTED_FORMATS}, {format_size_limit(max_bytes)} au maximum. "
             "Le format est reconnu d'après le contenu du fichier, pas d'après son nom."
         )
+
+    def show_types(self, types: list[AttachmentType]) -> None:
+        """The select offers these (the call's types, already read by the view) instead of querying them."""
+        self.fields["attachment_type"].read = types
 
     def clean_file(self):
         if self.too_large:

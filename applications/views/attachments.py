@@ -105,6 +105,8 @@ def _attachment_list(request, *, dossier: Dossier, membership: Membership, size_
             max_bytes=size_limit.max_bytes,
             initial={"attachment_type": _initial_type(request.GET.get("type"), types, missing)},
         )
+    if form is not None:
+        form.show_types(types)
     return render(
         request,
         "applications/attachment_list.html",
