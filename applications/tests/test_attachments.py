@@ -15,7 +15,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -167,6 +169,19 @@ def test_upload_form_preselects_the_first_missing_type(owner_client, dossier, st
     response = owner_client.get(list_url(dossier))
 
     assert response.context["form"]["attachment_type"].value() == budget.pk
+
+
+def test_upload_form_offers_the_call_types_read_once(owner_client, dossier, statuts):
+    with CaptureQueriesContext(connection) as queries:
+        content = owner_client.get(list_url(dossier)).content.decode()
+
+    types = list(dossier.call.attachment_types.all())
+    offered = re.findall(r'<option value="(\d*)"[^>]*>([^<]*)</option>', content)
+    assert offered == [("", "Autre pièce (facultative)")] + [
+        (str(kind.pk), f"{kind.label} (obligatoire)" if kind.required else kind.label) for kind in types
+    ]
+    # The list and the select share one read of the call's types.
+    assert sum('FROM "applications_attachmenttype"' in query["sql"] for query in queries.captured_queries) == 1
 
 
 def test_executable_renamed_pdf_is_refused_next_to_the_field(owner_client, dossier, statuts):
