@@ -21,8 +21,10 @@ from accounts.tests.factories import UserFactory
 from applications import deadlines, documents
 from applications.models import (
     Attachment,
+    AttachmentType,
     Consortium,
     Dossier,
+    DossierEvent,
     DossierSection,
     Invitation,
     Membership,
@@ -43,7 +45,7 @@ from applications.tests.factories import (
 )
 from conftest import sign_in
 from ptce_portal.tests.querybudget import APPLICANT_PAGE, TASK, assert_query_budget, expect_status
-from reviews.models import Message
+from reviews.models import Criterion, Message
 
 SECTION_KEYS = [form.key for form in SECTION_FORMS]
 # The submission POST does not fit the applicant ceiling of 15: besides the request's own reads
@@ -497,3 +499,24 @@ def test_closing_summary_task(db, program_staff):
         return lambda: deadlines.send_closing_summary(call.pk)
 
     assert_query_budget(prepare, ceiling=TASK, label="send_closing_summary")
+
+
+@pytest.mark.parametrize(
+    ("model", "parent"),
+    [
+        (AttachmentType, "call"),
+        (Attachment, "dossier"),
+        (Submission, "dossier"),
+        (DossierEvent, "dossier"),
+        (Criterion, "call"),
+        (Message, "dossier"),
+    ],
+)
+def test_one_parents_rows_are_read_without_joining_the_parent(model, parent):
+    """Their default ordering goes by the parent's id: ordering by the relation itself would join the
+    parent (and the call behind a dossier) into every read of one dossier's or one call's rows."""
+    sql = str(model.objects.filter(**{f"{parent}_id": 1}).query)
+
+    joined = model._meta.get_field(parent).related_model._meta.db_table
+    assert f'JOIN "{joined}"' not in sql
+    assert 'JOIN "applications_call"' not in sql
