@@ -121,7 +121,10 @@ def dispatch_many(job_ids: list[int], *, jobs: dict[int, tuple[str, dict]] | Non
     sent = []
     for job_id, (task_name, kwargs) in jobs.items():
         try:
-            app.send_task(task_name, kwargs={**kwargs, "job_id": job_id})
+            # The job row is the task's result. Sent by name, the task's own ignore_result is not
+            # known here: Celery would subscribe this (web) process to the Redis channel of each
+            # task's result, then unsubscribe once the unread result object is collected.
+            app.send_task(task_name, kwargs={**kwargs, "job_id": job_id}, ignore_result=True)
         except Exception as error:  # noqa: BLE001 - a broker outage is expected and handled by the sweep
             logger.warning("job %s not sent, will be retried by the sweep: %s", job_id, error)
             Job.objects.filter(pk=job_id).update(last_error=f"Envoi impossible : {error}"[:2000])

@@ -371,7 +371,7 @@ def test_submission(client, db, monkeypatch, django_capture_on_commit_callbacks,
     A complete pole needs its ESS lead and a company, and both required attachments: 2 rows at
     least. The PDF and receipt jobs are sent after commit, within the request: counted too."""
     sent = []
-    monkeypatch.setattr("jobs.services.app.send_task", lambda name, kwargs: sent.append(name))
+    monkeypatch.setattr("jobs.services.app.send_task", lambda name, kwargs, **options: sent.append(name))
 
     def prepare(size):
         dossier = pole_dossier(size, submissions=size if resubmission else 0)
@@ -403,7 +403,7 @@ def test_submission(client, db, monkeypatch, django_capture_on_commit_callbacks,
 def test_reminders_task(db, monkeypatch, django_capture_on_commit_callbacks):
     closes = timezone.now() + dt.timedelta(days=6, hours=23)
     sent = []
-    monkeypatch.setattr("jobs.services.app.send_task", lambda name, kwargs: sent.append(kwargs))
+    monkeypatch.setattr("jobs.services.app.send_task", lambda name, kwargs, **options: sent.append(kwargs))
 
     def prepare(size):
         call = CallFactory(closes_at=closes)
