@@ -8,6 +8,15 @@ dossiers that is half the page's time. Here each column is worked out once per p
 one string, and the markup is the same byte for byte (`accounts/tests/test_admin_rows.py` compares
 the two on every changelist of the portal).
 
+Two kinds of cells cost more than the rest and are written from what the page works out once:
+dates, datetimes and times (`accounts.admin_dates`: the language's format split once, Django's own
+`DateFormat` methods for its characters), and the action checkbox, whose widget Django renders
+through the form templates for every row (NarrowedHistoryAdmin's own version still translates its
+label and escapes twice per row): here the model admin's function is called once per page, for
+placeholders in place of the row's id and name, and each row fills them in. Only the two functions
+known to depend on nothing else are trusted so (Django's and NarrowedHistoryAdmin's); another one is
+called for every row.
+
 Editable lists (`list_editable`) and popups keep Django's own rows.
 """
 
@@ -21,6 +30,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from django.contrib.admin import ModelAdmin
 from django.contrib.admin.templatetags.admin_list import ResultList, _coerce_field_name, result_headers
 from django.contrib.admin.templatetags.admin_list import result_list as django_result_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -36,7 +46,16 @@ from django.db import models
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from .admin import NarrowedHistoryAdmin
+from .admin_dates import DateCells
+
 _MISSING = object()
+# Stand-ins for a row's id and name in the checkbox rendered once per page: characters that neither
+# escaping nor a translation of its label would produce.
+_PK, _NAME = "\ue000", "\ue001"
+# The `action_checkbox` functions whose markup depends only on the row's str() and pk, both escaped:
+# Django's, and NarrowedHistoryAdmin's (the same markup without the form widget).
+_KNOWN_CHECKBOXES = (ModelAdmin.action_checkbox, NarrowedHistoryAdmin.action_checkbox)
 
 
 def _escaped(value) -> str:
@@ -61,9 +80,15 @@ class Column:
     nowrap: bool = False  # fields of these types always get the class, whatever their value
     header: bool = False  # the first linked column is written as a <th>
     choices: dict | None = None  # a field's choices, looked up as display_for_field does (hashable ones)
+    # A DateField or TimeField without choices: whether display_for_field moves its values to local
+    # time (DateTimeField) or not. None for other fields.
+    localtime: bool | None = None
+    checkbox: str | None = None  # the action checkbox's markup, the row's id and name as {0} and {1}
 
     def cell(self, obj, writer: RowWriter) -> str:
         try:
+            if self.checkbox is not None:
+                return self._checkbox(obj, writer)
             value = self.value_of(obj) if self.field is None else getattr(obj, self.name)
         except ObjectDoesNotExist:
             return self._wrap(self.classes, self.empty, obj, writer)
@@ -71,19 +96,37 @@ class Column:
             value = ""
         classes = self.classes
         if self.field is None:
-            shown = display_for_value(value, self.empty, self.boolean)
+            shown = None
             if isinstance(value, (datetime.date, datetime.time)):
                 classes += " nowrap"
+                if not self.boolean:
+                    shown = writer.dates.localize(value)
+            if shown is None:
+                shown = display_for_value(value, self.empty, self.boolean)
         else:
             if isinstance(self.field.remote_field, models.ManyToOneRel):
                 shown = self.empty if value is None else value
             elif self.choices is not None:
                 shown = self.choices.get(value, self.empty)
             else:
-                shown = display_for_field(value, self.field, self.empty, avoid_link=self.link)
+                shown = None
+                if self.localtime is not None and value not in self.field.empty_values:
+                    shown = writer.dates.localize(value, localtime=self.localtime)
+                if shown is None:
+                    shown = display_for_field(value, self.field, self.empty, avoid_link=self.link)
             if self.nowrap:
                 classes += " nowrap"
         return self._wrap(classes, shown, obj, writer)
+
+    def _checkbox(self, obj, writer: RowWriter) -> str:
+        # In action_checkbox's order: the name for the label, then the id as the value.
+        name = str(obj)
+        pk = str(obj.pk)
+        if pk == "" or hasattr(name, "__html__") or hasattr(pk, "__html__"):
+            # Where the two known functions part ways (CheckboxInput leaves an empty value out,
+            # format_html keeps safe markup as it is, escape() does not): the function itself.
+            return self._wrap(self.classes, self.value_of(obj), obj, writer)
+        return f'<td class="{self.classes}">{self.checkbox.format(html.escape(pk), html.escape(name))}</td>'
 
     def _wrap(self, classes: str, shown, obj, writer: RowWriter) -> str:
         if not self.link:
@@ -131,6 +174,8 @@ class RowWriter:
                 # display_for_field builds this dict for every cell; list-like choices stay with it.
                 with contextlib.suppress(TypeError):
                     column.choices = dict(field.flatchoices)
+            elif isinstance(field, (models.DateField, models.TimeField)):
+                column.localtime = isinstance(field, models.DateTimeField)
             return column
         if name == "action_checkbox":
             column.classes = "action-checkbox"
@@ -139,7 +184,28 @@ class RowWriter:
         column.boolean = getattr(attr, "boolean", False)
         if isinstance(attr, property) and hasattr(attr, "fget"):
             column.boolean = getattr(attr.fget, "boolean", False)
+        if (
+            name == "action_checkbox"
+            and not (link or column.boolean)
+            and getattr(attr, "__func__", None) in _KNOWN_CHECKBOXES
+        ):
+            column.checkbox = self._checkbox_format(attr)
         return column
+
+    @staticmethod
+    def _checkbox_format(action_checkbox) -> str | None:
+        """Django's checkbox markup, rendered once for a stand-in row, as a format string."""
+
+        class Row:
+            pk = _PK
+
+            def __str__(self):
+                return _NAME
+
+        markup = str(action_checkbox(Row()))
+        if markup.count(_PK) != 1 or markup.count(_NAME) != 1:
+            return None
+        return markup.replace("{", "{{").replace("}", "}}").replace(_PK, "{0}").replace(_NAME, "{1}")
 
     @staticmethod
     def _reader(admin, name) -> tuple[Any, Callable[[Any], Any]]:
@@ -158,6 +224,10 @@ class RowWriter:
             return attr() if callable(attr) else attr
 
         return model_attr, value_of
+
+    @cached_property
+    def dates(self) -> DateCells:
+        return DateCells()
 
     @cached_property
     def _url_parts(self) -> tuple[str, str]:

@@ -6,9 +6,13 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
+from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from accounts.admin import NarrowedHistoryAdmin
+from accounts.admin_rows import RowWriter
 from accounts.tests.factories import UserFactory
 from applications.models import Dossier
 from applications.tests.factories import DossierFactory
@@ -92,3 +96,42 @@ def test_sorted_filtered_and_searched_dossier_lists_are_unchanged(client, monkey
     if "q=" in query:
         assert f"_changelist_filters=call__id__exact%3D{listed.dossier.call_id}%26q%3DP%25C3%25B4le" in ours
     assert "Pôle &lt;Sud&gt; &amp; fils" in ours
+
+
+class Row:
+    """A row as action_checkbox sees it: an id and a name."""
+
+    _meta = Dossier._meta  # for Django's lookup of the column
+
+    def __init__(self, pk, name):
+        self.pk, self.name = pk, name
+
+    def __str__(self):
+        return self.name
+
+
+@pytest.mark.parametrize("action_checkbox", ["NarrowedHistoryAdmin's", "Django's", "another"])
+def test_row_checkboxes_are_those_of_the_model_admin(client, monkeypatch, listed, action_checkbox):
+    model_admin = admin.site._registry[Dossier]
+    if action_checkbox == "Django's":
+        monkeypatch.setattr(model_admin, "action_checkbox", ModelAdmin.action_checkbox.__get__(model_admin))
+    elif action_checkbox == "another":
+        monkeypatch.setattr(model_admin, "action_checkbox", lambda obj: mark_safe(f'<input value="{obj.pk}">'))
+    sign_in(client, UserFactory(is_staff=True, is_superuser=True))
+    cl = client.get(reverse("admin:applications_dossier_changelist")).context_data["cl"]
+    writer = RowWriter(cl)
+    checkboxes = writer.columns[0]
+    assert checkboxes.name == "action_checkbox"
+    # Rendered once for the page only for the two functions known to depend on the row's id and name alone.
+    assert (checkboxes.checkbox is None) == (action_checkbox == "another")
+
+    rows = [
+        *cl.result_list,
+        Row(7, 'Pôle <Sud> & "fils" l\'{0} {}'),  # escaped, braces kept
+        Row(8, mark_safe("<b>déjà sûr</b>")),  # safe markup: Django keeps it, NarrowedHistoryAdmin escapes it
+        Row("", "sans identifiant"),  # Django's widget leaves an empty value out
+        Row("a&b", "identifiant texte"),
+    ]
+    for row in rows:
+        # The first cell of Django's own row is the checkbox.
+        assert checkboxes.cell(row, writer) == next(items_for_result(cl, row, None)), row
