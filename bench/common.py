@@ -18,15 +18,15 @@ import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
-import psycopg2
-from psycopg2 import sql
+import psycopg
+from psycopg import sql
 
 SERVER_URL = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
 def _connect_admin():
     parts = urlsplit(SERVER_URL)
-    connection = psycopg2.connect(
+    connection = psycopg.connect(
         host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres", dbname="postgres"
     )
     connection.autocommit = True

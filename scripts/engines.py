@@ -34,14 +34,14 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[str]:
     import pgserver
-    import psycopg2
+    import psycopg
 
     pgdata = DATA_DIR / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
     # cleanup_mode="stop": the server stops when the last process holding a handle exits.
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
-    with contextlib.closing(psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))) as conn:
+    with contextlib.closing(psycopg.connect(dbname="postgres", user="postgres", host=str(socket_dir))) as conn:
         conn.autocommit = True
         with conn.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])

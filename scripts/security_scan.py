@@ -291,7 +291,7 @@ def _run_bounded(command: list[str], log_path: Path, work: Path, seconds: float)
 
 def scan_database_url(url: str) -> str:
     """Point DATABASE_URL's server at a fresh `ptce_scan` database (dropped and created again)."""
-    import psycopg2
+    import psycopg
 
     parts = urllib.parse.urlsplit(url)
     query = dict(urllib.parse.parse_qsl(parts.query))
@@ -302,7 +302,7 @@ def scan_database_url(url: str) -> str:
         "host": query.get("host") or parts.hostname,
         "port": parts.port,
     }
-    with contextlib.closing(psycopg2.connect(**{k: v for k, v in params.items() if v})) as conn:
+    with contextlib.closing(psycopg.connect(**{k: v for k, v in params.items() if v})) as conn:
         conn.autocommit = True
         with conn.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{SCAN_DATABASE}" WITH (FORCE)')

@@ -12,6 +12,7 @@ import hashlib
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -520,3 +521,24 @@ def test_one_parents_rows_are_read_without_joining_the_parent(model, parent):
     joined = model._meta.get_field(parent).related_model._meta.db_table
     assert f'JOIN "{joined}"' not in sql
     assert 'JOIN "applications_call"' not in sql
+
+
+def test_a_page_asked_again_reuses_its_prepared_statements(client, db):
+    """The server keeps the plan of a statement the connection ran before (psycopg 3, parameters
+    bound by the server): the dossier read, a five-table join, is planned once, not per request."""
+    dossier = pole_dossier(1)
+    signed_in_owner(client, dossier)
+
+    def prepared_dossier_reads() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE %s",
+                ['%FROM "applications_dossier" INNER JOIN "applications_consortium"%'],
+            )
+            return cursor.fetchone()[0]
+
+    before = prepared_dossier_reads()
+    for _ in range(3):
+        expect_status(client.get(dossier.get_absolute_url()), 200)
+
+    assert prepared_dossier_reads() == before + 1

@@ -23,7 +23,7 @@ from .config import CALL_SLUG, DATA_FILE, MEDIA_ROOT, SEED_DATABASE, database_ur
 def _create_seed_database() -> None:
     import contextlib
 
-    from psycopg2 import sql
+    from psycopg import sql
 
     from bench.common import _connect_admin, _drop
 

@@ -69,7 +69,7 @@ def server_env(port: int) -> dict:
 
 def reset_state(env: dict) -> None:
     """A fresh copy of the prepared database, an empty Redis database, media without uploads."""
-    from psycopg2 import sql
+    from psycopg import sql
 
     from bench.common import _connect_admin, _drop
 
