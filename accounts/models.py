@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from .rights import Rights, read_rights
 from .roles import Role
 
 
@@ -63,8 +64,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
     @cached_property
+    def rights(self) -> Rights:
+        """Roles and permissions, in one query (kept for the request: `add_role` forgets them)."""
+        return read_rights(self.pk)
+
+    @property
     def role_names(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        return self.rights.roles
 
     @property
     def is_reviewer(self) -> bool:

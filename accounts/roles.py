@@ -52,4 +52,5 @@ def add_role(user, role: Role) -> None:
     if role in ADMIN_ROLES and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    user.__dict__.pop("role_names", None)
+    for cached in ("rights", "_perm_cache"):
+        user.__dict__.pop(cached, None)
