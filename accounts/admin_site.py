@@ -67,7 +67,7 @@ class PortalAdminSite(admin.AdminSite):
         app_list = self._app_lists.get(key)
         if app_list is None:
             app_list = super().get_app_list(request, app_label)
-            _keep(self._app_lists, key, app_list)
+            keep_bounded(self._app_lists, key, app_list)
         return app_list
 
     def nav_sidebar(self, request, available_apps: list[dict]) -> str:
@@ -83,11 +83,11 @@ class PortalAdminSite(admin.AdminSite):
         html = self._sidebars.get(key)
         if html is None:
             html = render_to_string("admin/nav_sidebar.html", {"available_apps": available_apps, "request": request})
-            _keep(self._sidebars, key, html)
+            keep_bounded(self._sidebars, key, html)
         return html
 
 
-def _keep(kept: dict, key, value) -> None:
+def keep_bounded(kept: dict, key, value) -> None:
     if len(kept) >= KEPT_PER_PROCESS:
         kept.clear()
     kept[key] = value

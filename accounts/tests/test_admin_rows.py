@@ -6,12 +6,12 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.contrib.admin import ModelAdmin
+from django.contrib.admin import ModelAdmin, helpers
 from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from accounts.admin import NarrowedHistoryAdmin
+from accounts.admin import KeptMarkup, NarrowedHistoryAdmin
 from accounts.admin_rows import RowWriter
 from accounts.tests.factories import UserFactory
 from applications.models import Dossier
@@ -135,3 +135,20 @@ def test_row_checkboxes_are_those_of_the_model_admin(client, monkeypatch, listed
     for row in rows:
         # The first cell of Django's own row is the checkbox.
         assert checkboxes.cell(row, writer) == next(items_for_result(cl, row, None)), row
+
+
+def test_kept_action_forms_write_djangos_markup(client, monkeypatch, listed):
+    sign_in(client, UserFactory(is_staff=True, is_superuser=True))
+    KeptMarkup._kept.clear()
+
+    for model_admin in NARROWED:
+        url = reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist")
+        first, again = (CSRF.sub("", client.get(url).content.decode()) for _ in range(2))  # written, then kept
+        monkeypatch.setattr(model_admin, "action_form", helpers.ActionForm)
+        django = CSRF.sub("", client.get(url).content.decode())
+        monkeypatch.undo()
+
+        assert first == again == django, model_admin.opts.label
+    assert 'name="action"' in first
+    # One select per set of actions, one hidden input: what a page writes again is found, not written.
+    assert 2 <= len(KeptMarkup._kept) <= len(NARROWED) + 1
