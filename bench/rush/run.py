@@ -34,6 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from . import cpu
 from .config import DATA_FILE, MEDIA_ROOT, REDIS_DB, ROOT, RUN_DATABASE, SEED_DATABASE, WORK, database_url, p95
 
 CALIBRATION = "calibration"
@@ -312,6 +313,8 @@ def one_run(index: int, args, port: int) -> dict:
             "--loglevel",
             "WARNING",
         ]
+        groups = {"web": processes[0].pid, "PDF workers": processes[1].pid, "default workers": processes[2].pid}
+        cpu_before = cpu.Reading.now(groups, {"Locust": cpu.reaped_children_seconds()})
         started = time.monotonic()
         locust = start(command, locust_env, logs / "locust.log")
         try:
@@ -319,6 +322,7 @@ def one_run(index: int, args, port: int) -> dict:
         finally:
             stop(locust)
         seconds = time.monotonic() - started
+        cpu_spent = cpu.spent(cpu_before, cpu.Reading.now(groups, {"Locust": cpu.reaped_children_seconds()}))
         backlog = pdf_backlog(env)
     finally:
         for process in processes:
@@ -333,6 +337,7 @@ def one_run(index: int, args, port: int) -> dict:
         "seconds": seconds,
         "backlog": backlog,
         "requests": sum(1 for _ in samples.open()),
+        "cpu": cpu_spent,
     }
 
 
@@ -343,6 +348,8 @@ def print_run(index: int, run: dict) -> None:
     )
     idle = run["idle_calibration_ms"]
     print(f"  idle calibration p95 (before the load, same server): {idle:.0f} ms")
+    if "cpu" in run:
+        print(f"  CPU seconds over the load ({CORES} cores x {run['seconds']:.0f} s): {cpu.describe(run['cpu'])}")
     for factor, phase in run["phases"].items():
         print(
             f"  x{factor}: calibration p95 {phase['calibration_ms']:.0f} ms (n={phase['calibration_count']}, "
