@@ -8,7 +8,11 @@ import time
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import translation
 from pypdf import PdfReader
+from weasyprint import HTML
+from weasyprint.formatting_structure import boxes
 
 from applications.documents import PDF_TEMPLATE, render_submission_pdf, submission_pdf_context
 from applications.pdf import MissingStaticFile, RefusedURL, StaticOnlyURLFetcher, render_pdf
@@ -17,7 +21,7 @@ from jobs.models import Job
 from ptce_portal.celery import app as celery_app
 
 from .pdfs import compact, pdf_text
-from .snapshots import HOSTILE_TEXT, create_submission
+from .snapshots import HOSTILE_TEXT, build_snapshot_content, create_submission
 
 
 def stored_pdf(submission) -> bytes:
@@ -250,3 +254,32 @@ def test_worker_renders_the_pdf_through_the_broker(celery_worker, media):
     text = pdf_text(stored_pdf(submission))
     assert "PTCE-2013-0042" in text
     assert submission.content_sha256 in compact(text)
+
+
+def _texts_in_cells(box, cell=None):
+    """(cell, text box) for every piece of text laid out inside a table cell."""
+    if isinstance(box, boxes.TableCellBox):
+        cell = box
+    if isinstance(box, boxes.TextBox) and cell is not None:
+        yield cell, box
+    for child in getattr(box, "children", ()):
+        yield from _texts_in_cells(child, cell)
+
+
+def test_long_unbroken_names_stay_inside_their_table_columns(db):
+    # The submission's tables take their column widths from their header (fixed layout, a fifth
+    # of a render's time): a name longer than its column must break, not run over the next one.
+    content = build_snapshot_content()
+    content["attachments"][0]["name"] = "statuts_" + "structure_porteuse_" * 6 + "2013.pdf"
+    content["organisations"][0]["name"] = "Groupement" + "-coopératif" * 9
+    submission = create_submission(content=content)
+    with translation.override("fr"):
+        html = render_to_string(PDF_TEMPLATE, submission_pdf_context(submission))
+
+    document = HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).render()
+
+    placed = [pair for page in document.pages for pair in _texts_in_cells(page._page_box)]
+    long_names = [text for _cell, text in placed if "structure_porteuse" in text.text or "-coopératif" in text.text]
+    assert len(long_names) >= 4  # both names were broken over several lines
+    for cell, text in placed:
+        assert text.position_x + text.width <= cell.content_box_x() + cell.width + 0.5, text.text
