@@ -272,7 +272,9 @@ def one_run(index: int, args, port: int) -> dict:
             env,
             logs / "gunicorn.log",
         ),
-        start(
+        None
+        if args.pdf_elsewhere
+        else start(
             celery_worker("pdf", CORES, f"pdf-{index}@%h", args.pdf_nice, "--prefetch-multiplier", "1"),
             env,
             logs / "celery-pdf.log",
@@ -313,7 +315,11 @@ def one_run(index: int, args, port: int) -> dict:
             "--loglevel",
             "WARNING",
         ]
-        groups = {"web": processes[0].pid, "PDF workers": processes[1].pid, "default workers": processes[2].pid}
+        groups = {
+            name: process.pid
+            for name, process in zip(["web", "PDF workers", "default workers"], processes, strict=True)
+            if process is not None
+        }
         cpu_before = cpu.Reading.now(groups, {"Locust": cpu.reaped_children_seconds()})
         started = time.monotonic()
         locust = start(command, locust_env, logs / "locust.log")
@@ -326,7 +332,8 @@ def one_run(index: int, args, port: int) -> dict:
         backlog = pdf_backlog(env)
     finally:
         for process in processes:
-            stop(process)
+            if process is not None:
+                stop(process)
     load_after = loadavg()
     phases = analyse(samples, args.phase_seconds, args.warmup)
     return {
@@ -441,6 +448,12 @@ def main() -> None:
         help=f"niceness of the PDF worker processes (default {PDF_NICE}, as the README recommends; 0: same as the web)",
     )
     parser.add_argument(
+        "--pdf-elsewhere",
+        action="store_true",
+        help="start no PDF worker: the renders wait in Redis, as they would for PDF workers on another machine "
+        "(the README's advice past one machine); measures what the web alone holds",
+    )
+    parser.add_argument(
         "--default-nice",
         type=int,
         default=0,
@@ -465,8 +478,12 @@ def main() -> None:
     print(f"versions  : {versions()}")
     print(
         f"stack     : gunicorn --workers {WEB_WORKERS} (sync, 2*CORES+1), "
-        f"{shlex.join([*niced(args.pdf_nice), 'celery'])} -Q pdf --concurrency {CORES}, "
-        f"{shlex.join([*niced(args.default_nice), 'celery'])} -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
+        + (
+            "no PDF worker (--pdf-elsewhere: renders wait in Redis), "
+            if args.pdf_elsewhere
+            else f"{shlex.join([*niced(args.pdf_nice), 'celery'])} -Q pdf --concurrency {CORES}, "
+        )
+        + f"{shlex.join([*niced(args.default_nice), 'celery'])} -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
         "headless: all on the same machine over loopback"
     )
     print(
