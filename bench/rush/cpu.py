@@ -78,3 +78,13 @@ def describe(seconds: dict[str, float]) -> str:
         )
         + f"; stolen by the hypervisor {seconds.get('steal', 0.0):.0f} s"
     )
+
+
+def within(readings: list[tuple[float, Reading]], start: float, end: float) -> tuple[float, dict[str, float]] | None:
+    """CPU seconds between the first reading at or after `start` and the last at or before `end`
+    (wall-clock times), with the seconds they span; None if the window holds fewer than two."""
+    inside = [(moment, reading) for moment, reading in readings if start <= moment <= end]
+    if len(inside) < 2:
+        return None
+    (first_moment, first), (last_moment, last) = inside[0], inside[-1]
+    return last_moment - first_moment, spent(first, last)

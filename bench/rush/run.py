@@ -44,6 +44,7 @@ CORES = os.cpu_count() or 1
 WEB_WORKERS = 2 * CORES + 1  # README, "Scaling and operations"
 PDF_NICE = 19  # README, "Scaling and operations": renders yield the cores to the web processes
 VENV_BIN = Path(sys.executable).parent
+CPU_READING_EVERY = 5  # seconds between two CPU readings during a run
 
 
 def loadavg() -> str:
@@ -179,6 +180,8 @@ def analyse(samples_file: Path, phase_seconds: int, warmup: int) -> dict:
             "failures": sum(1 for s in rows if s[4]),
             "failed_steps": sorted({s[2] for s in rows if s[4]}),
             "seconds": max(s[0] for s in rows) - min(s[0] for s in rows) if rows else 0,
+            "start": min(s[0] for s in rows) if rows else 0,
+            "end": max(s[0] for s in rows) if rows else 0,
             "steps": {
                 name: (len(times), p95(times), p95(times) / base)
                 for name, times in sorted(by_name.items())
@@ -323,8 +326,17 @@ def one_run(index: int, args, port: int) -> dict:
         cpu_before = cpu.Reading.now(groups, {"Locust": cpu.reaped_children_seconds()})
         started = time.monotonic()
         locust = start(command, locust_env, logs / "locust.log")
+        # Readings every few seconds while Locust runs (its own process read live), cut by phase later.
+        readings = [(time.time(), cpu.Reading.now({**groups, "Locust": locust.pid}))]
         try:
-            locust.wait(timeout=bound + 60)
+            while True:
+                try:
+                    locust.wait(timeout=CPU_READING_EVERY)
+                    break
+                except subprocess.TimeoutExpired:
+                    readings.append((time.time(), cpu.Reading.now({**groups, "Locust": locust.pid})))
+                    if time.monotonic() - started > bound + 60:
+                        raise
         finally:
             stop(locust)
         seconds = time.monotonic() - started
@@ -336,6 +348,8 @@ def one_run(index: int, args, port: int) -> dict:
                 stop(process)
     load_after = loadavg()
     phases = analyse(samples, args.phase_seconds, args.warmup)
+    for phase in phases.values():
+        phase["cpu"] = cpu.within(readings, phase["start"], phase["end"])
     return {
         "phases": phases,
         "idle_calibration_ms": idle,
@@ -366,6 +380,9 @@ def print_run(index: int, run: dict) -> None:
         for name, (count, milliseconds, ratio) in phase["steps"].items():
             rate = count / phase["seconds"] if phase["seconds"] else 0
             print(f"      {name:<38} n={count:>5} ({rate:5.2f}/s)  p95 {milliseconds:7.0f} ms  {ratio:6.2f}x")
+        if phase.get("cpu"):
+            seconds, spent = phase["cpu"]
+            print(f"      CPU seconds over {seconds:.0f} s of this phase: {cpu.describe(spent)}")
     print(
         f"  headroom: x{headroom(run['phases'])} by the ratio rule, x{headroom(run['phases'], idle)} also "
         f"unsaturated, x{headroom(run['phases'], idle, ratio_rule=False)} without errors and unsaturated"
