@@ -152,3 +152,22 @@ def test_kept_action_forms_write_djangos_markup(client, monkeypatch, listed):
     assert 'name="action"' in first
     # One select per set of actions, one hidden input: what a page writes again is found, not written.
     assert 2 <= len(KeptMarkup._kept) <= len(NARROWED) + 1
+
+
+def test_kept_action_forms_offer_each_user_only_their_own_actions(client, monkeypatch, listed, program_staff):
+    # Kept per set of actions: a superuser's select (with deletion) is never shown to program staff.
+    url = reverse("admin:applications_dossier_changelist")
+    KeptMarkup._kept.clear()
+    pages = {}
+    for user in (UserFactory(is_staff=True, is_superuser=True), program_staff):
+        client.logout()
+        sign_in(client, user)
+        ours = CSRF.sub("", client.get(url).content.decode())
+        monkeypatch.setattr(admin.site._registry[Dossier], "action_form", helpers.ActionForm)
+        django = CSRF.sub("", client.get(url).content.decode())
+        monkeypatch.undo()
+        assert ours == django
+        pages[user.is_superuser] = ours
+
+    assert 'value="delete_selected"' in pages[True]
+    assert 'value="delete_selected"' not in pages[False]
