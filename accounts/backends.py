@@ -11,13 +11,7 @@ class ModelBackend(backends.ModelBackend):
     their roles (accounts.rights): one round trip per request instead of three on admin pages."""
 
     def get_all_permissions(self, user_obj, obj=None):
-        if (
-            not user_obj.is_active
-            or user_obj.is_anonymous
-            or obj is not None
-            or user_obj.is_superuser
-            or not hasattr(user_obj, "rights")
-        ):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
             # Where Django's backend keeps them, so every backend derived from it (allauth's) finds them.

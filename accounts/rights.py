@@ -29,40 +29,29 @@ class Rights:
 
 @functools.cache
 def _statement() -> str:
-    user = get_user_model()
-    groups = user._meta.get_field("groups").remote_field.through._meta
-    own = user._meta.get_field("user_permissions").remote_field.through._meta
-    of_groups = Group._meta.get_field("permissions").remote_field.through._meta
-    tables = {
-        "group": Group._meta.db_table,
-        "user_groups": groups.db_table,
-        "user_groups_user": groups.get_field(user._meta.model_name).column,
-        "user_groups_group": groups.get_field("group").column,
-        "permission": Permission._meta.db_table,
-        "content_type": ContentType._meta.db_table,
-        "own": own.db_table,
-        "own_user": own.get_field(user._meta.model_name).column,
-        "own_permission": own.get_field("permission").column,
-        "group_permissions": of_groups.db_table,
-        "group_permissions_group": of_groups.get_field("group").column,
-        "group_permissions_permission": of_groups.get_field("permission").column,
-    }
+    # Tables and columns as Django names them for the three many-to-many relations.
+    groups = get_user_model()._meta.get_field("groups")
+    own = get_user_model()._meta.get_field("user_permissions")
+    granted = Group._meta.get_field("permissions")
+    user_groups = f'"{groups.m2m_db_table()}" ug'
+    member_is = f'ug."{groups.m2m_column_name()}" = %(user)s'
     return (
-        'SELECT %(role)s, g.name FROM "{group}" g '
-        'JOIN "{user_groups}" ug ON ug."{user_groups_group}" = g.id WHERE ug."{user_groups_user}" = %(user)s '
+        f"SELECT '{ROLE}', g.name FROM \"{Group._meta.db_table}\" g "
+        f'JOIN {user_groups} ON ug."{groups.m2m_reverse_name()}" = g.id WHERE {member_is} '
         "UNION ALL "
-        "SELECT %(permission)s, ct.app_label || '.' || p.codename "
-        'FROM "{permission}" p JOIN "{content_type}" ct ON ct.id = p.content_type_id '
-        'WHERE p.id IN (SELECT "{own_permission}" FROM "{own}" WHERE "{own_user}" = %(user)s '
-        'UNION SELECT gp."{group_permissions_permission}" FROM "{group_permissions}" gp '
-        'JOIN "{user_groups}" ug ON ug."{user_groups_group}" = gp."{group_permissions_group}" '
-        'WHERE ug."{user_groups_user}" = %(user)s)'
-    ).format(**tables)
+        f"SELECT '{PERMISSION}', ct.app_label || '.' || p.codename FROM \"{Permission._meta.db_table}\" p "
+        f'JOIN "{ContentType._meta.db_table}" ct ON ct.id = p.content_type_id '
+        f'WHERE p.id IN (SELECT "{own.m2m_reverse_name()}" FROM "{own.m2m_db_table()}" '
+        f'WHERE "{own.m2m_column_name()}" = %(user)s '
+        f'UNION SELECT gp."{granted.m2m_reverse_name()}" FROM "{granted.m2m_db_table()}" gp '
+        f'JOIN {user_groups} ON ug."{groups.m2m_reverse_name()}" = gp."{granted.m2m_column_name()}" '
+        f"WHERE {member_is})"
+    )
 
 
 def read_rights(user_id: int) -> Rights:
     with connection.cursor() as cursor:
-        cursor.execute(_statement(), {"role": ROLE, "permission": PERMISSION, "user": user_id})
+        cursor.execute(_statement(), {"user": user_id})
         rows = cursor.fetchall()
     return Rights(
         roles=frozenset(name for kind, name in rows if kind == ROLE),

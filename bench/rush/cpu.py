@@ -1,16 +1,14 @@
 """Where the two cores go during a rush run: the web processes, each worker group, Locust, and the
-rest (PostgreSQL, Redis, the kernel), as CPU seconds between two readings.
+rest (PostgreSQL, Redis, the kernel), as CPU seconds between readings taken while Locust runs.
 
 A process group is read through psutil (the process, its live children and the children it has
-reaped); Locust, which has exited by the second reading, through the runner's own
-RUSAGE_CHILDREN once it is reaped. The machine's busy and stolen time come from /proc/stat, so
-"the rest" is what the machine spent beyond the groups read, and steal is the time the hypervisor
-gave to other machines (noise a ratio cannot see).
+reaped). The machine's busy and stolen time come from /proc/stat, so "the rest" is what the
+machine spent beyond the groups read, and steal is the time the hypervisor gave to other
+machines (noise a ratio cannot see).
 """
 
 from __future__ import annotations
 
-import resource
 from dataclasses import dataclass
 
 import psutil
@@ -35,11 +33,6 @@ def group_seconds(pid: int) -> float:
     return total
 
 
-def reaped_children_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 @dataclass
 class Reading:
     groups: dict[str, float]
@@ -48,10 +41,10 @@ class Reading:
     steal: float
 
     @classmethod
-    def now(cls, groups: dict[str, int], reaped: dict[str, float] | None = None) -> Reading:
+    def now(cls, groups: dict[str, int]) -> Reading:
         machine = psutil.cpu_times()
         return cls(
-            groups={**{name: group_seconds(pid) for name, pid in groups.items()}, **(reaped or {})},
+            groups={name: group_seconds(pid) for name, pid in groups.items()},
             busy=sum(getattr(machine, field, 0.0) for field in BUSY_FIELDS),
             idle=machine.idle + getattr(machine, "iowait", 0.0),
             steal=getattr(machine, "steal", 0.0),
@@ -80,7 +73,9 @@ def describe(seconds: dict[str, float]) -> str:
     )
 
 
-def within(readings: list[tuple[float, Reading]], start: float, end: float) -> tuple[float, dict[str, float]] | None:
+def within(
+    readings: list[tuple[float, Reading]], start: float = float("-inf"), end: float = float("inf")
+) -> tuple[float, dict[str, float]] | None:
     """CPU seconds between the first reading at or after `start` and the last at or before `end`
     (wall-clock times), with the seconds they span; None if the window holds fewer than two."""
     inside = [(moment, reading) for moment, reading in readings if start <= moment <= end]

@@ -260,8 +260,8 @@ def one_run(index: int, args, port: int) -> dict:
     logs.mkdir(parents=True, exist_ok=True)
     reset_state(env)
     load_before = loadavg()
-    processes = [
-        start(
+    processes = {
+        "web": start(
             [
                 str(VENV_BIN / "gunicorn"),
                 "ptce_portal.wsgi",
@@ -275,19 +275,18 @@ def one_run(index: int, args, port: int) -> dict:
             env,
             logs / "gunicorn.log",
         ),
-        None
-        if args.pdf_elsewhere
-        else start(
+    }
+    if not args.pdf_elsewhere:
+        processes["PDF workers"] = start(
             celery_worker("pdf", CORES, f"pdf-{index}@%h", args.pdf_nice, "--prefetch-multiplier", "1"),
             env,
             logs / "celery-pdf.log",
-        ),
-        start(
-            celery_worker("default,email", 2 * CORES, f"default-{index}@%h", args.default_nice),
-            env,
-            logs / "celery-default.log",
-        ),
-    ]
+        )
+    processes["default workers"] = start(
+        celery_worker("default,email", 2 * CORES, f"default-{index}@%h", args.default_nice),
+        env,
+        logs / "celery-default.log",
+    )
     samples = logs / "samples.jsonl"
     try:
         wait_healthy(port)
@@ -318,34 +317,27 @@ def one_run(index: int, args, port: int) -> dict:
             "--loglevel",
             "WARNING",
         ]
-        groups = {
-            name: process.pid
-            for name, process in zip(["web", "PDF workers", "default workers"], processes, strict=True)
-            if process is not None
-        }
-        cpu_before = cpu.Reading.now(groups, {"Locust": cpu.reaped_children_seconds()})
         started = time.monotonic()
         locust = start(command, locust_env, logs / "locust.log")
-        # Readings every few seconds while Locust runs (its own process read live), cut by phase later.
-        readings = [(time.time(), cpu.Reading.now({**groups, "Locust": locust.pid}))]
+        # Readings every few seconds while Locust runs, for the run and cut by phase.
+        groups = {**{name: process.pid for name, process in processes.items()}, "Locust": locust.pid}
+        readings = [(time.time(), cpu.Reading.now(groups))]
         try:
             while True:
                 try:
                     locust.wait(timeout=CPU_READING_EVERY)
                     break
                 except subprocess.TimeoutExpired:
-                    readings.append((time.time(), cpu.Reading.now({**groups, "Locust": locust.pid})))
+                    readings.append((time.time(), cpu.Reading.now(groups)))
                     if time.monotonic() - started > bound + 60:
                         raise
         finally:
             stop(locust)
         seconds = time.monotonic() - started
-        cpu_spent = cpu.spent(cpu_before, cpu.Reading.now(groups, {"Locust": cpu.reaped_children_seconds()}))
         backlog = pdf_backlog(env)
     finally:
-        for process in processes:
-            if process is not None:
-                stop(process)
+        for process in processes.values():
+            stop(process)
     load_after = loadavg()
     phases = analyse(samples, args.phase_seconds, args.warmup)
     for phase in phases.values():
@@ -358,7 +350,7 @@ def one_run(index: int, args, port: int) -> dict:
         "seconds": seconds,
         "backlog": backlog,
         "requests": sum(1 for _ in samples.open()),
-        "cpu": cpu_spent,
+        "cpu": cpu.within(readings),
     }
 
 
@@ -369,8 +361,9 @@ def print_run(index: int, run: dict) -> None:
     )
     idle = run["idle_calibration_ms"]
     print(f"  idle calibration p95 (before the load, same server): {idle:.0f} ms")
-    if "cpu" in run:
-        print(f"  CPU seconds over the load ({CORES} cores x {run['seconds']:.0f} s): {cpu.describe(run['cpu'])}")
+    if run.get("cpu"):
+        seconds, spent = run["cpu"]
+        print(f"  CPU seconds over {seconds:.0f} s of the load ({CORES} cores): {cpu.describe(spent)}")
     for factor, phase in run["phases"].items():
         print(
             f"  x{factor}: calibration p95 {phase['calibration_ms']:.0f} ms (n={phase['calibration_count']}, "
