@@ -7,7 +7,7 @@
 Each run starts from a fresh copy of the prepared database (`ptce_bench`), an empty Redis database
 10 and an empty media folder; starts gunicorn as the README recommends for this machine
 (`--workers 2*CORES+1`, sync), the two Celery worker groups of the README (pdf: CORES processes,
-prefetch 1, at nice 19 unless --pdf-nice says otherwise; default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py) on the same
+prefetch 1, at nice 19 unless --pdf-priority says otherwise; default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py) on the same
 machine; then stops them all. Locust plays phases at 1x, 2x, 3x... the base rush and stops after
 the first phase with an error, with a saturated server (calibration p95 above SATURATION x the idle
 one) or, without --past-ratio-misses, with a step above the ratio target; or at --max-factor.
@@ -42,7 +42,7 @@ TARGET, HEADROOM_TARGET = 3.0, 3
 SATURATION = 10.0  # calibration p95 under load / idle calibration p95 above which the server is saturated
 CORES = os.cpu_count() or 1
 WEB_WORKERS = 2 * CORES + 1  # README, "Scaling and operations"
-PDF_NICE = 19  # README, "Scaling and operations": renders yield the cores to the web processes
+PDF_PRIORITY = "19"  # README, "Scaling and operations": renders yield the cores to the web processes
 VENV_BIN = Path(sys.executable).parent
 CPU_READING_EVERY = 5  # seconds between two CPU readings during a run
 
@@ -229,15 +229,25 @@ def pdf_backlog(env: dict) -> str:
     return " ".join(out.stdout.split()) or out.stderr.strip()
 
 
-def niced(niceness: int) -> list[str]:
-    """`nice -n N` before a command, or nothing at the web's priority."""
-    return ["nice", "-n", str(niceness)] if niceness else []
+def prioritised(priority: str) -> list[str]:
+    """What lowers a command's CPU priority: `nice -n N`, `chrt --idle 0` (Linux's SCHED_IDLE: the
+    process runs only on a core no other process wants), or nothing at the web's priority ("0")."""
+    if priority == "idle":
+        return ["chrt", "--idle", "0"]
+    return ["nice", "-n", priority] if priority != "0" else []
 
 
-def celery_worker(queues: str, concurrency: int, name: str, niceness: int, *options: str) -> list[str]:
+def cpu_priority(value: str) -> str:
+    """An argparse type: "idle" or a niceness from 0 to 19."""
+    if value == "idle" or (value.isdigit() and int(value) <= 19):
+        return value
+    raise argparse.ArgumentTypeError("a niceness from 0 to 19, or idle")
+
+
+def celery_worker(queues: str, concurrency: int, name: str, priority: str, *options: str) -> list[str]:
     """A Celery worker group of the README's "Scaling and operations"."""
     return [
-        *niced(niceness),
+        *prioritised(priority),
         str(VENV_BIN / "celery"),
         "-A",
         "ptce_portal",
@@ -278,12 +288,14 @@ def one_run(index: int, args, port: int) -> dict:
     }
     if not args.pdf_elsewhere:
         processes["PDF workers"] = start(
-            celery_worker("pdf", CORES, f"pdf-{index}@%h", args.pdf_nice, "--prefetch-multiplier", "1"),
+            celery_worker(
+                "pdf", args.pdf_concurrency, f"pdf-{index}@%h", args.pdf_priority, "--prefetch-multiplier", "1"
+            ),
             env,
             logs / "celery-pdf.log",
         )
     processes["default workers"] = start(
-        celery_worker("default,email", 2 * CORES, f"default-{index}@%h", args.default_nice),
+        celery_worker("default,email", 2 * CORES, f"default-{index}@%h", args.default_priority),
         env,
         logs / "celery-default.log",
     )
@@ -452,10 +464,17 @@ def main() -> None:
         help="step up past phases that miss the ratio target; stop only on errors or saturation",
     )
     parser.add_argument(
-        "--pdf-nice",
+        "--pdf-priority",
+        type=cpu_priority,
+        default=PDF_PRIORITY,
+        help=f"CPU priority of the PDF worker processes: a niceness, or idle for SCHED_IDLE (default {PDF_PRIORITY}, "
+        "as the README recommends; 0: same as the web)",
+    )
+    parser.add_argument(
+        "--pdf-concurrency",
         type=int,
-        default=PDF_NICE,
-        help=f"niceness of the PDF worker processes (default {PDF_NICE}, as the README recommends; 0: same as the web)",
+        default=CORES,
+        help=f"PDF worker processes (default {CORES}: one per core, as the README recommends for a machine of its own)",
     )
     parser.add_argument(
         "--pdf-elsewhere",
@@ -464,10 +483,10 @@ def main() -> None:
         "(the README's advice past one machine); measures what the web alone holds",
     )
     parser.add_argument(
-        "--default-nice",
-        type=int,
-        default=0,
-        help="niceness of the default and e-mail worker processes (0: as the web)",
+        "--default-priority",
+        type=cpu_priority,
+        default="0",
+        help="CPU priority of the default and e-mail worker processes, as --pdf-priority (0: as the web)",
     )
     parser.add_argument("--summarise", type=Path, help="print the figures of a results.json again, run nothing")
     args = parser.parse_args()
@@ -491,9 +510,9 @@ def main() -> None:
         + (
             "no PDF worker (--pdf-elsewhere: renders wait in Redis), "
             if args.pdf_elsewhere
-            else f"{shlex.join([*niced(args.pdf_nice), 'celery'])} -Q pdf --concurrency {CORES}, "
+            else f"{shlex.join([*prioritised(args.pdf_priority), 'celery'])} -Q pdf --concurrency {args.pdf_concurrency}, "
         )
-        + f"{shlex.join([*niced(args.default_nice), 'celery'])} -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
+        + f"{shlex.join([*prioritised(args.default_priority), 'celery'])} -Q default,email --concurrency {2 * CORES}, PostgreSQL and Redis db {REDIS_DB}, Locust "
         "headless: all on the same machine over loopback"
     )
     print(
