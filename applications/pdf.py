@@ -1,16 +1,22 @@
 """PDF rendering: the only module that imports WeasyPrint.
 
 Templates are rendered to HTML by Django, then to an archival, tagged PDF. WeasyPrint may fetch
-only `data:` URLs and the project's own static files, named `static:<path>` in templates
-(`<link rel="stylesheet" href="static:css/pdf.css">`) and resolved by the staticfiles finders:
-dossier text is user input, and a PDF worker must never read another file or reach the network.
-A refused URL is logged by WeasyPrint and left out; a missing static file of ours stops the render.
+only `data:` URLs and the project's own static files, named `static:<path>` (in templates,
+`<img src="static:img/...">`) and resolved by the staticfiles finders: dossier text is user
+input, and a PDF worker must never read another file or reach the network. A refused URL is
+logged by WeasyPrint and left out; a missing static file of ours stops the render.
+
+Each thread renders with one font configuration and parses each stylesheet once, for all its
+renders (a template names no stylesheet; its caller passes one): a fresh Fontconfig set-up and a
+cold Pango font cache per document were a tenth of a render's time (docs/PERFORMANCE.md). So a
+worker reads an edited stylesheet when it restarts, as it reads edited code.
 """
 
 from __future__ import annotations
 
 import io
 import mimetypes
+import threading
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import unquote
@@ -18,8 +24,9 @@ from urllib.parse import unquote
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.css import ColorProfile
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 STATIC_SCHEME = "static:"
@@ -84,11 +91,35 @@ def _srgb_profile() -> ColorProfile:
     return ColorProfile(io.BytesIO(_SRGB_PROFILE), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
 
 
-def render_pdf(template_name: str, context: dict) -> bytes:
-    """Render a Django template to an archival tagged PDF (PDF/A-3u) and return its bytes.
+# What a thread's renders share: its font configuration (Pango's font map is not to be shared
+# across threads) and its parsed stylesheets. Made at a thread's first render, never at import,
+# so a process forked from one that imported this module starts with none.
+_per_thread = threading.local()
 
-    The output depends only on the template and the context: no clock and no random identifier
-    (dates come from `<meta name="dcterms.created">`, the file identifier is a content digest).
+
+def _font_config() -> FontConfiguration:
+    if not hasattr(_per_thread, "font_config"):
+        _per_thread.font_config = FontConfiguration()
+        _per_thread.stylesheets = {}
+    return _per_thread.font_config
+
+
+def _stylesheet(path: str) -> CSS:
+    """The static file `path` parsed as a stylesheet, once per thread."""
+    font_config = _font_config()
+    sheets = _per_thread.stylesheets
+    if path not in sheets:
+        sheets[path] = CSS(url=STATIC_SCHEME + path, url_fetcher=StaticOnlyURLFetcher(), font_config=font_config)
+    return sheets[path]
+
+
+def render_pdf(template_name: str, context: dict, stylesheet_path: str = "css/pdf.css") -> bytes:
+    """Render a Django template to an archival tagged PDF (PDF/A-3u), styled by the static file
+    `stylesheet_path`, and return its bytes.
+
+    The output depends only on the template, the stylesheet and the context: no clock and no
+    random identifier (dates come from `<meta name="dcterms.created">`, the file identifier is a
+    content digest), nor anything of the thread's earlier renders.
     """
     with translation.override("fr"):
         html = render_to_string(template_name, context)
@@ -97,7 +128,10 @@ def render_pdf(template_name: str, context: dict) -> bytes:
         raise PdfTooLarge(f"Document too large to render: {size} bytes of HTML, limit {PDF_MAX_HTML_BYTES}.")
     try:
         return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(
-            color_profiles={"srgb-archive": _srgb_profile()}, **PDF_OPTIONS
+            stylesheets=[_stylesheet(stylesheet_path)],
+            font_config=_font_config(),
+            color_profiles={"srgb-archive": _srgb_profile()},
+            **PDF_OPTIONS,
         )
     except FatalURLFetchingError as error:
         # A BaseException for WeasyPrint; an ordinary error for callers, so a task retries it.

@@ -302,4 +302,4 @@ def to_pdf(
         "sums": [format_euros(amount) for amount in sums],
         "grand_total": format_euros(sum(sums)),
     }
-    return render_pdf(PDF_TEMPLATE, context)
+    return render_pdf(PDF_TEMPLATE, context, stylesheet_path="css/pdf-laureates.css")
