@@ -6,10 +6,9 @@
 
 Each run starts from a fresh copy of the prepared database (`ptce_bench`), an empty Redis database
 10 and an empty media folder; starts gunicorn as the README recommends for this machine
-(`--workers 2*CORES+1`, sync), the two Celery worker groups of the README for a machine shared with
-the web (pdf: CORES-1 processes, at least one, prefetch 1, under SCHED_IDLE; --pdf-concurrency and
---pdf-priority say otherwise; default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py)
-on the same machine; then stops them all. Locust plays phases at 1x, 2x, 3x... the base rush and stops after
+(`--workers 2*CORES+1`, sync), the two Celery worker groups of the README (pdf: CORES processes,
+prefetch 1, at nice 19; --pdf-concurrency and --pdf-priority say otherwise, idle for SCHED_IDLE;
+default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py) on the same machine; then stops them all. Locust plays phases at 1x, 2x, 3x... the base rush and stops after
 the first phase with an error, with a saturated server (calibration p95 above SATURATION x the idle
 one) or, without --past-ratio-misses, with a step above the ratio target; or at --max-factor.
 
@@ -43,10 +42,10 @@ TARGET, HEADROOM_TARGET = 3.0, 3
 SATURATION = 10.0  # calibration p95 under load / idle calibration p95 above which the server is saturated
 CORES = os.cpu_count() or 1
 WEB_WORKERS = 2 * CORES + 1  # README, "Scaling and operations"
-# README, "Scaling and operations", for PDF workers beside gunicorn: renders take only the CPU the
-# web leaves idle, and never more than all the cores but one.
-PDF_PRIORITY = "idle"
-PDF_CONCURRENCY = max(1, CORES - 1)
+# README, "Scaling and operations": renders yield the cores to the web processes. SCHED_IDLE with the
+# cores but one (`--pdf-priority idle --pdf-concurrency 1` here) was measured and did no better.
+PDF_PRIORITY = "19"
+PDF_CONCURRENCY = CORES
 VENV_BIN = Path(sys.executable).parent
 CPU_READING_EVERY = 5  # seconds between two CPU readings during a run
 
@@ -478,8 +477,7 @@ def main() -> None:
         "--pdf-concurrency",
         type=int,
         default=PDF_CONCURRENCY,
-        help=f"PDF worker processes (default {PDF_CONCURRENCY}: the cores but one, as the README recommends beside "
-        "the web; one per core on a machine of their own)",
+        help=f"PDF worker processes (default {PDF_CONCURRENCY}: one per core, as the README recommends)",
     )
     parser.add_argument(
         "--pdf-elsewhere",
