@@ -9,6 +9,8 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 
 from accounts.admin import NarrowedHistoryAdmin
@@ -285,12 +287,20 @@ class AwardAdmin(NarrowedHistoryAdmin):
     def total_display(self, award):
         return format_euros(award.total)
 
-    @admin.display(description="tranches à payer")
+    @admin.display(description="tranches à payer", ordering="payable_tranche_count")
     def payable_tranches(self, award):
-        return sum(1 for tranche in award.tranches.all() if tranche.status == Tranche.Status.PAYABLE)
+        return award.payable_tranche_count
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tranches")
+        # Counted by the database in the page's own query, not by loading every tranche of the page.
+        payable = (
+            Tranche.objects.filter(award=OuterRef("pk"), status=Tranche.Status.PAYABLE)
+            .order_by()
+            .values("award")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return super().get_queryset(request).annotate(payable_tranche_count=Coalesce(Subquery(payable), 0))
 
 
 # --- Reports ---
