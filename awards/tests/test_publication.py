@@ -3,6 +3,7 @@ from django.core import mail
 
 from applications.models import Dossier, Membership
 from applications.tests.factories import CallFactory, add_member
+from applications.tests.pdfs import pdf_text
 from awards import services
 from awards.models import Decision, DecisionLetter
 from awards.tests.factories import COMMITTEE, submitted_with_request
@@ -62,6 +63,19 @@ def test_released_letters_go_once_per_member_with_the_pdf(decided, program_staff
     assert all("Message relu par l'équipe." in m.body for m in to_winner)
     assert all(m.attachments[0][2] == "application/pdf" for m in to_winner)
     assert len(mail.outbox) == 3
+
+
+def test_decision_letters_are_rendered_with_the_portals_stylesheet(decided, program_staff):
+    """The letter template names no stylesheet: the renderer applies pdf.css (its page footer)."""
+    call, winner, _loser = decided
+    services.publish_results(call, by=program_staff)
+    run_pending_jobs()  # renders the PDFs
+
+    letter = DecisionLetter.objects.get(decision__dossier=winner)
+    with letter.pdf.open("rb") as handle:
+        text = pdf_text(handle.read())
+    assert winner.reference in text
+    assert "page 1 / 1" in text
 
 
 def test_decisions_cannot_change_after_publication(decided, program_staff):
