@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import CSS, HTML
 from weasyprint.css import ColorProfile
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -121,13 +122,18 @@ def render_pdf(template_name: str, context: dict, stylesheet_path: str = "css/pd
     random identifier (dates come from `<meta name="dcterms.created">`, the file identifier is a
     content digest), nor anything of the thread's earlier renders.
     """
+    return lay_out(template_name, context, stylesheet_path).write_pdf(**PDF_OPTIONS)
+
+
+def lay_out(template_name: str, context: dict, stylesheet_path: str = "css/pdf.css") -> Document:
+    """The pages `render_pdf` prints, laid out and paginated (boxes and positions, for tests)."""
     with translation.override("fr"):
         html = render_to_string(template_name, context)
     size = len(html.encode())
     if size > PDF_MAX_HTML_BYTES:
         raise PdfTooLarge(f"Document too large to render: {size} bytes of HTML, limit {PDF_MAX_HTML_BYTES}.")
     try:
-        return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).write_pdf(
+        return HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).render(
             stylesheets=[_stylesheet(stylesheet_path)],
             font_config=_font_config(),
             color_profiles={"srgb-archive": _srgb_profile()},

@@ -8,14 +8,11 @@ import time
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.template.loader import render_to_string
-from django.utils import translation
 from pypdf import PdfReader
-from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
 from applications.documents import PDF_TEMPLATE, render_submission_pdf, submission_pdf_context
-from applications.pdf import MissingStaticFile, RefusedURL, StaticOnlyURLFetcher, render_pdf
+from applications.pdf import MissingStaticFile, RefusedURL, StaticOnlyURLFetcher, lay_out, render_pdf
 from applications.tasks import render_submission_pdf_task
 from jobs.models import Job
 from ptce_portal.celery import app as celery_app
@@ -292,10 +289,8 @@ def test_long_unbroken_names_stay_inside_their_table_columns(db):
     content["attachments"][0]["name"] = "statuts_" + "structure_porteuse_" * 6 + "2013.pdf"
     content["organisations"][0]["name"] = "Groupement" + "-coopératif" * 9
     submission = create_submission(content=content)
-    with translation.override("fr"):
-        html = render_to_string(PDF_TEMPLATE, submission_pdf_context(submission))
 
-    document = HTML(string=html, url_fetcher=StaticOnlyURLFetcher()).render()
+    document = lay_out(PDF_TEMPLATE, submission_pdf_context(submission))
 
     placed = [pair for page in document.pages for pair in _texts_in_cells(page._page_box)]
     long_names = [text for _cell, text in placed if "structure_porteuse" in text.text or "-coopératif" in text.text]
