@@ -5,12 +5,13 @@
                                             # ~5 min per run at most
 
 Each run starts from a fresh copy of the prepared database (`ptce_bench`), an empty Redis database
-10 and an empty media folder; starts gunicorn as the README recommends for this machine
-(`--workers 2*CORES+1`, sync), the two Celery worker groups of the README (pdf: CORES processes,
-prefetch 1, at nice 19; --pdf-concurrency and --pdf-priority say otherwise, idle for SCHED_IDLE;
-default+email: 2*CORES) and Locust headless (bench/rush/locustfile.py) on the same machine; then stops them all. Locust plays phases at 1x, 2x, 3x... the base rush and stops after
-the first phase with an error, with a saturated server (calibration p95 above SATURATION x the idle
-one) or, without --past-ratio-misses, with a step above the ratio target; or at --max-factor.
+10 and an empty media folder; starts gunicorn as the README recommends for this machine (`--workers
+2*CORES+1`, sync), the two Celery worker groups of the README (pdf: CORES processes, prefetch 1, at
+nice 19; --pdf-concurrency and --pdf-priority say otherwise, idle for SCHED_IDLE; default+email:
+2*CORES) and Locust headless (bench/rush/locustfile.py) on the same machine; then stops them all.
+Locust plays phases at 1x, 2x, 3x... the base rush and stops after the first phase with an error,
+with a saturated server (calibration p95 above SATURATION x the idle one) or, without
+--past-ratio-misses, with a step above the ratio target; or at --max-factor.
 
 Figures: for each phase and step, the step's p95 divided by the p95 of /bench/calibration/ in the
 same phase (first BENCH_RUSH_WARMUP_SECONDS of each phase left out); over the runs, the median and
