@@ -334,8 +334,15 @@ def stored_data(form_class: type[SectionForm], call: Call, data: dict) -> dict:
     return kept
 
 
-def section_state(form_class: type[SectionForm], call: Call, data: dict) -> SectionState:
-    form = form_class(data=data, call=call)
+def bind_sections(call: Call, data_by_key: dict[str, dict]) -> dict[str, SectionForm]:
+    """Each section's form bound to its stored data (none stored: empty), by key. A form validates
+    once, when first asked: the completeness check and the snapshot of a submission share them."""
+    return {
+        form_class.key: form_class(data=data_by_key.get(form_class.key, {}), call=call) for form_class in SECTION_FORMS
+    }
+
+
+def state_of(form: SectionForm) -> SectionState:
     complete = form.is_valid()
     messages = []
     if not complete:
@@ -344,12 +351,16 @@ def section_state(form_class: type[SectionForm], call: Call, data: dict) -> Sect
         if missing:
             messages.append("À compléter ou corriger : " + ", ".join(missing[:6]) + ("…" if len(missing) > 6 else ""))
     return SectionState(
-        key=form_class.key,
-        title=form_class.title,
+        key=form.key,
+        title=form.title,
         complete=complete,
-        started=any(str(value).strip() for value in data.values()),
+        started=any(str(value).strip() for value in form.data.values()),
         errors=messages,
     )
+
+
+def section_state(form_class: type[SectionForm], call: Call, data: dict) -> SectionState:
+    return state_of(form_class(data=data, call=call))
 
 
 def display_value(field: forms.Field, value) -> str:
@@ -360,13 +371,14 @@ def display_value(field: forms.Field, value) -> str:
     return "" if value is None else str(value)
 
 
-def snapshot_sections(call: Call, data_by_key: dict[str, dict]) -> list[dict]:
-    """Sections as label/value pairs for the frozen snapshot (the budget has its own block)."""
+def snapshot_sections(forms: dict[str, SectionForm]) -> list[dict]:
+    """Sections as label/value pairs for the frozen snapshot (the budget has its own block), from
+    the forms of `bind_sections`."""
     result = []
     for form_class in SECTION_FORMS:
         if form_class is BudgetForm:
             continue
-        form = form_class(data=data_by_key.get(form_class.key, {}), call=call)
+        form = forms[form_class.key]
         form.is_valid()
         fields = [
             {"name": name, "label": str(field.label), "value": display_value(field, form.cleaned_data.get(name))}

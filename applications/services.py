@@ -22,9 +22,10 @@ from .sections import (
     DeclarationForm,
     SectionForm,
     SectionState,
+    bind_sections,
     budget_summary,
-    section_state,
     snapshot_sections,
+    state_of,
     stored_data,
 )
 
@@ -160,17 +161,19 @@ class Missing:
     url: str
 
 
-def section_states(dossier: Dossier, sections: dict[str, DossierSection] | None = None) -> list[SectionState]:
-    if sections is None:
-        sections = {section.key: section for section in dossier.sections.all()}
-    return [
-        section_state(form_class, dossier.call, sections[form_class.key].data if form_class.key in sections else {})
-        for form_class in SECTION_FORMS
-    ]
+def bound_sections(dossier: Dossier) -> dict[str, SectionForm]:
+    """The dossier's section forms bound to what is stored (see `bind_sections`)."""
+    return bind_sections(dossier.call, {section.key: section.data for section in dossier.sections.all()})
 
 
-def missing_items(dossier: Dossier) -> list[Missing]:
-    """Everything that blocks submission, each with the page where it is fixed."""
+def section_states(dossier: Dossier, forms: dict[str, SectionForm] | None = None) -> list[SectionState]:
+    forms = bound_sections(dossier) if forms is None else forms
+    return [state_of(forms[form_class.key]) for form_class in SECTION_FORMS]
+
+
+def missing_items(dossier: Dossier, forms: dict[str, SectionForm] | None = None) -> list[Missing]:
+    """Everything that blocks submission, each with the page where it is fixed. `forms`: the
+    sections' bound forms when the caller has them (`bound_sections`)."""
     from .attachments import missing_attachment_types, unusable_attachments
     from .consortia import composition_problems
 
@@ -179,7 +182,7 @@ def missing_items(dossier: Dossier) -> list[Missing]:
             f"Rubrique « {state.title} » incomplète",
             reverse("applications:dossier-section", args=[dossier.pk, state.key]),
         )
-        for state in section_states(dossier)
+        for state in section_states(dossier, forms)
         if not state.complete
     ]
     missing += [
@@ -222,10 +225,12 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
-def build_snapshot(dossier: Dossier) -> dict:
-    """The dossier's content as it stands, in the frozen snapshot format (schema 1)."""
+def build_snapshot(dossier: Dossier, forms: dict[str, SectionForm] | None = None) -> dict:
+    """The dossier's content as it stands, in the frozen snapshot format (schema 1). `forms`: as
+    for `missing_items`."""
     call, consortium = dossier.call, dossier.consortium
     sections = {section.key: section.data for section in dossier.sections.all()}
+    forms = bind_sections(call, sections) if forms is None else forms
     organisations = list(consortium.organisations.all())
     memberships = list(consortium.memberships.select_related("user").order_by("user__email"))
     attachments = list(dossier.attachments.filter(removed_at__isnull=True).select_related("type"))
@@ -277,7 +282,7 @@ def build_snapshot(dossier: Dossier) -> dict:
             }
             for membership in memberships
         ],
-        "sections": snapshot_sections(call, sections),
+        "sections": snapshot_sections(forms),
         "budget": budget_summary(sections.get(BudgetForm.key, {}), call.funding_year_list),
         "attachments": [
             {
@@ -325,10 +330,11 @@ def submit_dossier(dossier: Dossier, *, by) -> Submission:
             raise SubmissionRefused([reason])
         # Read once for both the completeness check and the snapshot.
         prefetch_related_objects([dossier], "sections", "consortium__organisations")
-        missing = missing_items(dossier)
+        forms = bound_sections(dossier)
+        missing = missing_items(dossier, forms)
         if missing:
             raise SubmissionRefused([item.label for item in missing])
-        content = build_snapshot(dossier)
+        content = build_snapshot(dossier, forms)
         digest = content_hash(content)
         previous = dossier.current_submission
         if previous is not None and previous.content_sha256 == digest and dossier.status == Dossier.Status.SUBMITTED:

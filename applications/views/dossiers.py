@@ -79,16 +79,16 @@ def _dossier_context(dossier, membership, **extra):
 @login_required
 def dossier_overview(request, pk):
     dossier, membership = dossier_for(request.user, pk)
-    prefetch_related_objects([dossier], "sections")  # read once, here and by missing_items()
-    sections = {section.key: section for section in dossier.sections.all()}
-    missing = services.missing_items(dossier)
+    prefetch_related_objects([dossier], "sections")  # read once, here and by has_unsubmitted_changes()
+    forms = services.bound_sections(dossier)  # validated once, for the states and for missing_items()
+    missing = services.missing_items(dossier, forms)
     return render(
         request,
         "applications/dossier_overview.html",
         _dossier_context(
             dossier,
             membership,
-            states=services.section_states(dossier, sections),
+            states=services.section_states(dossier, forms),
             missing=missing,
             submissions=dossier.submissions.select_related("submitted_by"),
             unsubmitted_changes=services.has_unsubmitted_changes(dossier),
