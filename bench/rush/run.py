@@ -248,6 +248,20 @@ def cpu_priority(value: str) -> str:
     raise argparse.ArgumentTypeError("a niceness from 0 to 19, or idle")
 
 
+def web_server(port: int) -> list[str]:
+    """gunicorn as the README's "Scaling and operations" says for this machine."""
+    return [
+        str(VENV_BIN / "gunicorn"),
+        "ptce_portal.wsgi",
+        "--workers",
+        str(WEB_WORKERS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+    ]
+
+
 def celery_worker(queues: str, concurrency: int, name: str, priority: str, *options: str) -> list[str]:
     """A Celery worker group of the README's "Scaling and operations"."""
     return [
@@ -275,20 +289,7 @@ def one_run(index: int, args, port: int) -> dict:
     reset_state(env)
     load_before = loadavg()
     processes = {
-        "web": start(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "ptce_portal.wsgi",
-                "--workers",
-                str(WEB_WORKERS),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-            ],
-            env,
-            logs / "gunicorn.log",
-        ),
+        "web": start(web_server(port), env, logs / "gunicorn.log"),
     }
     if not args.pdf_elsewhere:
         processes["PDF workers"] = start(
