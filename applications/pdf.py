@@ -101,16 +101,16 @@ _per_thread = threading.local()
 def _font_config() -> FontConfiguration:
     if not hasattr(_per_thread, "font_config"):
         _per_thread.font_config = FontConfiguration()
-        _per_thread.stylesheets = {}
     return _per_thread.font_config
 
 
 def _stylesheet(path: str) -> CSS:
     """The static file `path` parsed as a stylesheet, once per thread."""
-    font_config = _font_config()
+    if not hasattr(_per_thread, "stylesheets"):
+        _per_thread.stylesheets = {}
     sheets = _per_thread.stylesheets
     if path not in sheets:
-        sheets[path] = CSS(url=STATIC_SCHEME + path, url_fetcher=StaticOnlyURLFetcher(), font_config=font_config)
+        sheets[path] = CSS(url=STATIC_SCHEME + path, url_fetcher=StaticOnlyURLFetcher(), font_config=_font_config())
     return sheets[path]
 
 

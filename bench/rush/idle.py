@@ -108,13 +108,9 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     processes = [run.start(run.web_server(PORT), env, logs / "gunicorn.log")]
     if args.workers in ("all", "pdf"):
-        worker = run.celery_worker(
-            "pdf", run.PDF_CONCURRENCY, "pdf-idle@%h", run.PDF_PRIORITY, "--prefetch-multiplier", "1"
-        )
-        processes.append(run.start(worker, env, logs / "celery-pdf.log"))
+        processes.append(run.start(run.pdf_workers("pdf-idle@%h"), env, logs / "celery-pdf.log"))
     if args.workers in ("all", "default"):
-        worker = run.celery_worker("default,email", 2 * run.CORES, "default-idle@%h", "0")
-        processes.append(run.start(worker, env, logs / "celery-default.log"))
+        processes.append(run.start(run.default_workers("default-idle@%h"), env, logs / "celery-default.log"))
     print(f"command   : {sys.executable} -m bench.rush.idle {shlex.join(sys.argv[1:])}")
     print(f"machine   : {platform.platform()}, nproc={run.CORES}, CPU={_cpu_model()}, memory={_memory()}")
     print(f"versions  : {run.versions()}")

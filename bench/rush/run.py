@@ -282,6 +282,16 @@ def celery_worker(queues: str, concurrency: int, name: str, priority: str, *opti
     ]
 
 
+def pdf_workers(name: str, *, concurrency: int = PDF_CONCURRENCY, priority: str = PDF_PRIORITY) -> list[str]:
+    """The README's PDF worker group: one render at a time per process."""
+    return celery_worker("pdf", concurrency, name, priority, "--prefetch-multiplier", "1")
+
+
+def default_workers(name: str, *, priority: str = "0") -> list[str]:
+    """The README's default and e-mail worker group."""
+    return celery_worker("default,email", 2 * CORES, name, priority)
+
+
 def one_run(index: int, args, port: int) -> dict:
     env = server_env(port)
     logs = WORK / f"run-{index}"
@@ -292,18 +302,10 @@ def one_run(index: int, args, port: int) -> dict:
         "web": start(web_server(port), env, logs / "gunicorn.log"),
     }
     if not args.pdf_elsewhere:
-        processes["PDF workers"] = start(
-            celery_worker(
-                "pdf", args.pdf_concurrency, f"pdf-{index}@%h", args.pdf_priority, "--prefetch-multiplier", "1"
-            ),
-            env,
-            logs / "celery-pdf.log",
-        )
-    processes["default workers"] = start(
-        celery_worker("default,email", 2 * CORES, f"default-{index}@%h", args.default_priority),
-        env,
-        logs / "celery-default.log",
-    )
+        workers = pdf_workers(f"pdf-{index}@%h", concurrency=args.pdf_concurrency, priority=args.pdf_priority)
+        processes["PDF workers"] = start(workers, env, logs / "celery-pdf.log")
+    workers = default_workers(f"default-{index}@%h", priority=args.default_priority)
+    processes["default workers"] = start(workers, env, logs / "celery-default.log")
     samples = logs / "samples.jsonl"
     try:
         wait_healthy(port)
