@@ -188,6 +188,25 @@ def test_a_submission_validates_each_section_once(client, db, media, monkeypatch
     assert sorted(cleaned) == sorted(form_class.key for form_class in SECTION_FORMS)
 
 
+def test_the_overview_gives_each_section_its_state_and_lists_what_blocks_submission(client, db, media):
+    dossier = complete_dossier()
+    jobs = DossierSection.objects.get(dossier=dossier, key="emplois")
+    jobs.data = {**jobs.data, "existing_jobs": "3", "existing_integration_jobs": "5"}
+    jobs.save()
+    DossierSection.objects.filter(dossier=dossier, key="budget").delete()
+    sign_in(client, dossier.consortium.created_by)
+
+    page = client.get(reverse("applications:dossier-overview", args=[dossier.pk])).content.decode()
+
+    assert page.count("Complète") == len(SECTION_FORMS) - 2
+    assert page.count("À compléter</span>") == 1  # Emplois: started, with its error
+    assert "À compléter ou corriger : Dont emplois en insertion (ETP)" in page
+    assert page.count("Non commencée") == 1  # the budget
+    assert "Rubrique « Emplois » incomplète" in page
+    assert "Rubrique « Budget sur trois ans » incomplète" in page
+    assert reverse("applications:dossier-submit", args=[dossier.pk]) not in page
+
+
 def test_numbers_are_gapless_per_call(db, media):
     call = CallFactory()
     first, second = complete_dossier(call), complete_dossier(call)
